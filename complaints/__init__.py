@@ -1,0 +1,63 @@
+"""complaints: post-office complaints and service errors, from the counter to the scorecard."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Flask
+
+from .paths import resource_dir
+
+
+def create_app(config: str | type | None = None, overrides: dict[str, Any] | None = None) -> Flask:
+    """The application factory. Starts no scheduler: that is its own process."""
+    from config import config_for
+
+    from . import cli, logging_setup, web_errors
+    from .extensions import babel, csrf, db, login_manager, migrate
+    from .i18n import select_locale, select_timezone
+
+    app = Flask(
+        __name__,
+        template_folder=str(resource_dir("templates")),
+        instance_path=os.environ.get("INSTANCE_PATH") or None,
+        instance_relative_config=True,
+    )
+    cfg = config if isinstance(config, type) else config_for(config)
+    app.config.from_object(cfg)
+    if overrides:
+        app.config.update(overrides)
+    cfg.init_app(app)
+    os.makedirs(app.instance_path, exist_ok=True)
+
+    logging_setup.init_app(app)
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(resource_dir("migrations")))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.session_protection = "strong"
+
+    from . import database
+
+    database.init_app(app)
+
+    from .admin.views import bp as admin_bp
+    from .api import bp as api_bp
+    from .auth.views import bp as auth_bp
+    from .tickets.views import bp as tickets_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(tickets_bp)
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+    app.register_blueprint(api_bp, url_prefix="/api/v1")
+    csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
+
+    web_errors.init_app(app)
+    cli.init_app(app)
+    from .templating import init_app as init_templating
+
+    init_templating(app)
+    return app

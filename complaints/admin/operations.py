@@ -1,0 +1,217 @@
+"""Managing offices and users: plain functions shared by the admin pages, the API and the CLI.
+
+Each validates, changes, flushes and never commits.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Iterable
+from typing import Any
+from zoneinfo import available_timezones
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..domain import Role
+from ..errors import Conflict, InvalidInput, NotFound
+from ..extensions import db
+from ..models import Office, User
+from ..textcheck import has_control_chars
+
+OFFICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
+EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
+MIN_PASSWORD = 8
+
+
+def _name(value: Any, errors: dict[str, str], field: str = "name", max_len: int = 200) -> str:
+    if not isinstance(value, str) or not value.strip():
+        errors[field] = _("This field is required.")
+        return ""
+    value = value.strip()
+    if len(value) > max_len:
+        errors[field] = _("At most %(n)d characters.", n=max_len)
+    elif has_control_chars(value, multiline=False):
+        errors[field] = _("Contains control characters.")
+    return value
+
+
+def _timezone(value: Any, errors: dict[str, str]) -> str:
+    if not isinstance(value, str) or value not in available_timezones():
+        errors["timezone"] = _("Unknown time zone.")
+        return ""
+    return value
+
+
+def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai") -> Office:
+    errors: dict[str, str] = {}
+    if not isinstance(code, str) or not OFFICE_CODE.match(code.strip().upper()):
+        errors["code"] = _("2 to 32 letters, digits or dashes, e.g. SH-0101.")
+        code = ""
+    code = code.strip().upper()
+    name = _name(name, errors)
+    timezone = _timezone(timezone, errors)
+    if not errors and db.session.scalar(select(Office).where(Office.code == code)):
+        errors["code"] = _("An office with this code exists.")
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    office = Office(code=code, name=name, timezone=timezone, active=True)
+    db.session.add(office)
+    db.session.flush()
+    return office
+
+
+def update_office(office: Office, changes: dict[str, Any]) -> Office:
+    errors: dict[str, str] = {}
+    unknown = set(changes) - {"name", "timezone", "active"}
+    for key in unknown:
+        errors[str(key)[:64]] = _("Unknown field.")
+    if "name" in changes:
+        office.name = _name(changes["name"], errors)
+    if "timezone" in changes:
+        office.timezone = _timezone(changes["timezone"], errors) or office.timezone
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            errors["active"] = _("Must be true or false.")
+        else:
+            office.active = changes["active"]
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    db.session.flush()
+    return office
+
+
+def office_by_code(code: str) -> Office:
+    office = db.session.scalar(select(Office).where(Office.code == str(code)[:32].upper()))
+    if office is None:
+        raise NotFound(_("No office with this code."))
+    return office
+
+
+def user_by_email(email: str) -> User:
+    user = db.session.scalar(select(User).where(User.email == str(email)[:254].lower()))
+    if user is None:
+        raise NotFound(_("No user with this email."))
+    return user
+
+
+def _role(value: Any, errors: dict[str, str]) -> Role | None:
+    if value not in [r.value for r in Role]:
+        errors["role"] = _("Must be one of: %(choices)s.", choices=", ".join(r.value for r in Role))
+        return None
+    return Role(value)
+
+
+def _offices(codes: Any, errors: dict[str, str]) -> list[Office]:
+    if isinstance(codes, str):
+        codes = [codes]
+    if not isinstance(codes, list) or not all(isinstance(c, str) for c in codes):
+        errors["offices"] = _("Must be a list of office codes.")
+        return []
+    found = []
+    for code in dict.fromkeys(c.strip().upper() for c in codes):
+        office = db.session.scalar(select(Office).where(Office.code == code[:32]))
+        if office is None:
+            errors["offices"] = _("Unknown office: %(code)s.", code=code[:32])
+            return []
+        found.append(office)
+    return found
+
+
+def _check_role_offices(role: Role | None, offices: list[Office], errors: dict[str, str]) -> None:
+    if role == Role.CLERK and len(offices) != 1:
+        errors.setdefault("offices", _("A clerk belongs to exactly one office."))
+    if role == Role.SUPERVISOR and not offices:
+        errors.setdefault("offices", _("A supervisor covers at least one office."))
+
+
+def _password(value: Any, errors: dict[str, str]) -> str:
+    if not isinstance(value, str) or len(value) < MIN_PASSWORD or len(value) > 200:
+        errors["password"] = _("At least %(n)d characters.", n=MIN_PASSWORD)
+        return ""
+    return value
+
+
+def create_user(
+    email: Any, name: Any, role: Any, offices: Iterable[str] | Any, password: Any,
+    locale: str | None = None,
+) -> User:
+    errors: dict[str, str] = {}
+    if not isinstance(email, str) or not EMAIL.match(email.strip()):
+        errors["email"] = _("Must be an email address.")
+        email = ""
+    email = email.strip().lower()
+    name = _name(name, errors, max_len=100)
+    role_value = _role(role, errors)
+    office_list = _offices(list(offices) if isinstance(offices, tuple) else offices, errors)
+    _check_role_offices(role_value, office_list, errors)
+    password = _password(password, errors)
+    if not errors and db.session.scalar(select(User).where(User.email == email)):
+        errors["email"] = _("A user with this email exists.")
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    user = User(email=email, name=name, role=role_value, active=True, locale=locale)
+    user.set_password(password)
+    user.offices = office_list
+    db.session.add(user)
+    db.session.flush()
+    return user
+
+
+def update_user(user: User, changes: dict[str, Any], actor: User | None = None) -> User:
+    errors: dict[str, str] = {}
+    for key in set(changes) - {"name", "role", "offices", "active", "locale"}:
+        errors[str(key)[:64]] = _("Unknown field.")
+    role = user.role
+    offices = list(user.offices)
+    if "name" in changes:
+        user.name = _name(changes["name"], errors, max_len=100)
+    if "role" in changes:
+        role = _role(changes["role"], errors) or role
+    if "offices" in changes:
+        offices = _offices(changes["offices"], errors)
+    if "active" in changes:
+        if not isinstance(changes["active"], bool):
+            errors["active"] = _("Must be true or false.")
+        elif actor is not None and actor.id == user.id and changes["active"] is False:
+            errors["active"] = _("You cannot deactivate yourself.")
+        else:
+            user.active = changes["active"]
+    if "locale" in changes:
+        if changes["locale"] not in ("zh_CN", "en", None):
+            errors["locale"] = _("Must be zh_CN or en.")
+        else:
+            user.locale = changes["locale"]
+    if actor is not None and actor.id == user.id and role != user.role:
+        errors["role"] = _("You cannot change your own role.")
+    _check_role_offices(role, offices, errors)
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    user.role = role
+    user.offices = offices
+    db.session.flush()
+    return user
+
+
+def reset_password(user: User, password: str | None = None) -> str:
+    """Set a new password (a random one when none is given) and return it."""
+    errors: dict[str, str] = {}
+    password = _password(password, errors) if password is not None else secrets.token_urlsafe(9)
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    user.set_password(password)
+    db.session.flush()
+    return password
+
+
+__all__ = [
+    "Conflict",
+    "create_office",
+    "create_user",
+    "office_by_code",
+    "reset_password",
+    "update_office",
+    "update_user",
+    "user_by_email",
+]

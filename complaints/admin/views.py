@@ -1,0 +1,173 @@
+"""Administration pages: offices and users (administrators only)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from ..authz import is_admin
+from ..domain import Role, choices
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import Office, User
+from . import operations as ops
+from .forms import ConfirmForm, OfficeForm, UserForm
+
+bp = Blueprint("admin", __name__)
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if not is_admin(current_user):
+        abort(403)
+
+
+def _show_errors(form, exc: InvalidInput) -> None:  # noqa: ANN001
+    db.session.rollback()
+    for name, message in exc.fields.items():
+        if name in form:
+            form[name].errors = [*list(form[name].errors or []), message]
+    flash(exc.message, "error")
+
+
+@bp.get("/offices")
+def offices():
+    rows = db.session.scalars(select(Office).order_by(Office.code)).all()
+    return render_template("admin/offices.html", offices=rows)
+
+
+@bp.route("/offices/new", methods=["GET", "POST"])
+def office_new():
+    form = OfficeForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            office = ops.create_office(form.code.data, form.name.data, form.timezone.data)
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Office %(code)s created.", code=office.code), "success")
+            return redirect(url_for("admin.offices"))
+    elif form.errors:
+        status = 422
+    return render_template("admin/office_form.html", form=form, office=None), status
+
+
+@bp.route("/offices/<code>", methods=["GET", "POST"])
+def office_edit(code: str):
+    office = ops.office_by_code(code)
+    form = OfficeForm(obj=office)
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.update_office(office, {"name": form.name.data, "timezone": form.timezone.data,
+                                       "active": bool(form.active.data)})
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Office %(code)s saved.", code=office.code), "success")
+            return redirect(url_for("admin.offices"))
+    elif form.errors:
+        status = 422
+    return render_template("admin/office_form.html", form=form, office=office), status
+
+
+def _user_form(**kwargs) -> UserForm:  # noqa: ANN003
+    form = UserForm(**kwargs)
+    form.role.choices = choices(Role)
+    form.offices.choices = [
+        (o.code, f"{o.code} {o.name}")
+        for o in db.session.scalars(select(Office).order_by(Office.code))
+    ]
+    return form
+
+
+@bp.get("/users")
+def users():
+    rows = db.session.scalars(select(User).order_by(User.role, User.email)).all()
+    return render_template("admin/users.html", users=rows, confirm=ConfirmForm())
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def user_new():
+    form = _user_form()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = ops.create_user(form.email.data, form.name.data, form.role.data,
+                                   form.offices.data, form.password.data or "",
+                                   form.locale.data)
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("User %(email)s created.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    elif form.errors:
+        status = 422
+    return render_template("admin/user_form.html", form=form, user=None), status
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def user_edit(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    form = _user_form(obj=user) if request.method == "GET" else _user_form()
+    if request.method == "GET":
+        form.role.data = user.role.value
+        form.offices.data = [o.code for o in user.offices]
+        form.locale.data = user.locale or "zh_CN"
+    del form.email
+    del form.password
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.update_user(user, {"name": form.name.data, "role": form.role.data,
+                                   "offices": form.offices.data, "locale": form.locale.data},
+                            actor=current_user)
+        except InvalidInput as exc:
+            _show_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("User %(email)s saved.", email=user.email), "success")
+            return redirect(url_for("admin.users"))
+    elif form.errors:
+        status = 422
+    return render_template("admin/user_form.html", form=form, user=user,
+                           confirm=ConfirmForm()), status
+
+
+@bp.post("/users/<int:user_id>/active")
+def user_toggle_active(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        ops.update_user(user, {"active": not user.active}, actor=current_user)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(" ".join(exc.fields.values()) or exc.message, "error")
+        return redirect(url_for("admin.users")), 303
+    db.session.commit()
+    flash(_("User %(email)s is now %(state)s.", email=user.email,
+            state=_("active") if user.active else _("deactivated")), "success")
+    return redirect(url_for("admin.users"))
+
+
+@bp.post("/users/<int:user_id>/password")
+def user_reset_password(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    password = ops.reset_password(user)
+    db.session.commit()
+    # Shown once, on the admin's screen only, to hand over to the user.
+    return render_template("admin/password_reset.html", user=user, password=password)

@@ -1,0 +1,57 @@
+"""The JSON API under /api/v1: bearer-token auth, errors as {"error", "fields"}."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+from flask_babel import gettext as _
+
+from ..auth.tokens import user_for_token
+from ..domain import Role
+from ..errors import DomainError, Forbidden, InvalidInput
+
+bp = Blueprint("api", __name__)
+
+PUBLIC_ENDPOINTS = {"api.openapi"}
+
+
+class Unauthorized(DomainError):
+    status = 401
+
+
+@bp.before_request
+def _authenticate() -> None:
+    if request.endpoint in PUBLIC_ENDPOINTS:
+        return
+    header = request.headers.get("Authorization", "")
+    scheme, _sep, token = header.partition(" ")
+    user = user_for_token(token.strip()) if scheme.lower() == "bearer" else None
+    if user is None:
+        raise Unauthorized(_("A valid bearer token is required."))
+    g.api_user = user
+
+
+@bp.after_request
+def _no_store(response):  # noqa: ANN001
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def api_user():  # noqa: ANN201
+    return g.api_user
+
+
+def require_admin() -> None:
+    if g.api_user.role != Role.ADMIN:
+        raise Forbidden(_("Only administrators may do this."))
+
+
+def json_body() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise InvalidInput(_("The body must be a JSON object."), {"body": _("Invalid JSON.")})
+    return data
+
+
+from . import admin, openapi, tickets  # noqa: E402,F401  (routes register on import)

@@ -1,0 +1,270 @@
+"""/api/v1/openapi.json, built from the workflow table so that it cannot drift from it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import jsonify
+
+from ..domain import Channel, Kind, Role, State
+from ..workflow import TRANSITIONS, Field, Transition
+from . import bp
+
+ERROR = {"$ref": "#/components/schemas/Error"}
+
+
+def _field_schema(f: Field) -> dict[str, Any]:
+    if f.type == "choice":
+        return {"type": "string", "enum": [m.value for m in f.choices]}  # type: ignore[union-attr]
+    if f.type == "int":
+        return {"type": "integer", "minimum": f.minimum, "maximum": f.maximum}
+    if f.type == "bool":
+        return {"type": "boolean"}
+    if f.type == "datetime":
+        return {"type": "string", "format": "date-time"}
+    if f.type == "user":
+        return {"type": "string", "format": "email", "description": "a user, by email"}
+    if f.type == "ticket":
+        return {"type": "string", "description": "a ticket reference, e.g. C-2026-000123"}
+    if f.type == "office":
+        return {"type": "string", "description": "an office code, e.g. SH-0101"}
+    if f.type == "phone":
+        return {"type": "string", "pattern": r"^\+?[0-9 -]{5,30}$"}
+    schema: dict[str, Any] = {"type": "string"}
+    if f.max_length:
+        schema["maxLength"] = f.max_length
+    return schema
+
+
+def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    props = {f.name: _field_schema(f) for f in t.fields}
+    required = [f.name for f in t.fields if f.required]
+    if extra:
+        props.update(extra)
+        required += list(extra)
+    notes = [
+        f"`{f.name}` is required when `{f.required_when[0]}` is `{f.required_when[1]}`."
+        for f in t.fields if f.required_when
+    ]
+    return {
+        "type": "object",
+        "title": t.event,
+        "properties": props,
+        "required": required,
+        "additionalProperties": False,
+        "description": (
+            f"From {', '.join(s.value for s in t.sources if s) or '(none)'} to {t.target.value}"
+            f"{f' ({t.branch.target.value} when {t.branch.field} is {t.branch.value})' if t.branch else ''};"
+            f" roles: {', '.join(sorted(r.value for r in t.roles))}. " + " ".join(notes)
+        ),
+    }
+
+
+def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any]:
+    out: dict[str, Any] = {ok: {"description": "OK", "content": {
+        "application/json": {"schema": ok_schema}}}}
+    text = {"400": "Bad request", "401": "No valid token", "403": "Role or office scope",
+            "404": "Not found", "409": "Wrong state or stale version",
+            "422": "Invalid input, per field"}
+    for code in ("401",) + codes:
+        out[code] = {"description": text[code],
+                     "content": {"application/json": {"schema": ERROR}}}
+    return out
+
+
+def build_spec() -> dict[str, Any]:
+    events = [t for t in TRANSITIONS if t.event != "log"]
+    log = next(t for t in TRANSITIONS if t.event == "log")
+    event_schemas = {
+        f"Event_{t.event}": _input_schema(
+            t, {"event": {"type": "string", "enum": [t.event]},
+                "version": {"type": "integer", "minimum": 1}})
+        for t in events
+    }
+    ticket_ref = {"$ref": "#/components/schemas/Ticket"}
+    ref_param = {"name": "ref", "in": "path", "required": True,
+                 "schema": {"type": "string", "maxLength": 20}}
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "complaints API", "version": "1",
+                 "description": "Post-office complaints and service errors. "
+                                "Bearer token from `flask --app complaints users token EMAIL`."},
+        "servers": [{"url": "/api/v1"}],
+        "security": [{"bearer": []}],
+        "paths": {
+            "/tickets": {
+                "get": {
+                    "operationId": "listTickets",
+                    "parameters": [
+                        {"name": "state", "in": "query",
+                         "schema": {"type": "string", "enum": [s.value for s in State]}},
+                        {"name": "kind", "in": "query",
+                         "schema": {"type": "string", "enum": [k.value for k in Kind]}},
+                        {"name": "office", "in": "query", "schema": {"type": "string"}},
+                        {"name": "page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
+                        {"name": "per_page", "in": "query",
+                         "schema": {"type": "integer", "minimum": 1, "maximum": 100}},
+                    ],
+                    "responses": _responses("200", {"$ref": "#/components/schemas/TicketPage"},
+                                            "422"),
+                },
+                "post": {
+                    "operationId": "logTicket",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/LogTicket"}}}},
+                    "responses": _responses("201", ticket_ref, "400", "403", "422"),
+                },
+            },
+            "/tickets/{ref}": {
+                "get": {"operationId": "getTicket", "parameters": [ref_param],
+                        "responses": _responses("200", ticket_ref, "403", "404")},
+            },
+            "/tickets/{ref}/events": {
+                "post": {
+                    "operationId": "fireEvent",
+                    "parameters": [ref_param],
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"oneOf": [
+                            {"$ref": f"#/components/schemas/{n}"} for n in event_schemas],
+                            "discriminator": {"propertyName": "event"}}}}},
+                    "responses": _responses("200", ticket_ref, "400", "403", "404", "409",
+                                            "422"),
+                },
+            },
+            "/workflow": {"get": {"operationId": "workflow", "responses": _responses(
+                "200", {"type": "object"})}},
+            "/offices": {
+                "get": {"operationId": "listOffices",
+                        "responses": _responses("200", {"type": "object"})},
+                "post": {
+                    "operationId": "createOffice",
+                    "requestBody": {"required": True, "content": {"application/json": {
+                        "schema": {"$ref": "#/components/schemas/OfficeInput"}}}},
+                    "responses": _responses("201", {"$ref": "#/components/schemas/Office"},
+                                            "400", "403", "422"),
+                },
+            },
+            "/offices/{code}": {
+                "get": {"operationId": "getOffice",
+                        "parameters": [{"name": "code", "in": "path", "required": True,
+                                        "schema": {"type": "string", "maxLength": 32}}],
+                        "responses": _responses("200", {"$ref": "#/components/schemas/Office"},
+                                                "403", "404")},
+                "patch": {"operationId": "updateOffice",
+                          "parameters": [{"name": "code", "in": "path", "required": True,
+                                          "schema": {"type": "string", "maxLength": 32}}],
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"$ref": "#/components/schemas/OfficePatch"}}}},
+                          "responses": _responses("200",
+                                                  {"$ref": "#/components/schemas/Office"},
+                                                  "400", "403", "404", "422")},
+            },
+            "/users": {
+                "get": {"operationId": "listUsers",
+                        "responses": _responses("200", {"type": "object"}, "403")},
+                "post": {"operationId": "createUser",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/UserInput"}}}},
+                         "responses": _responses("201", {"$ref": "#/components/schemas/User"},
+                                                 "400", "403", "422")},
+            },
+            "/users/{email}": {
+                "get": {"operationId": "getUser",
+                        "parameters": [{"name": "email", "in": "path", "required": True,
+                                        "schema": {"type": "string", "maxLength": 254}}],
+                        "responses": _responses("200", {"$ref": "#/components/schemas/User"},
+                                                "403", "404")},
+                "patch": {"operationId": "updateUser",
+                          "parameters": [{"name": "email", "in": "path", "required": True,
+                                          "schema": {"type": "string", "maxLength": 254}}],
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"$ref": "#/components/schemas/UserPatch"}}}},
+                          "responses": _responses("200", {"$ref": "#/components/schemas/User"},
+                                                  "400", "403", "404", "422")},
+            },
+            "/users/{email}/password": {
+                "post": {"operationId": "resetPassword",
+                         "parameters": [{"name": "email", "in": "path", "required": True,
+                                         "schema": {"type": "string", "maxLength": 254}}],
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"type": "object", "additionalProperties": False,
+                                        "properties": {"password": {"type": "string",
+                                                                    "minLength": 8}}}}}},
+                         "responses": _responses("200", {"type": "object"}, "400", "403",
+                                                 "404", "422")},
+            },
+        },
+        "components": {
+            "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
+            "schemas": {
+                "Error": {"type": "object", "required": ["error"], "properties": {
+                    "error": {"type": "string"},
+                    "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
+                "LogTicket": _input_schema(log),
+                **event_schemas,
+                "Event": {"type": "object", "properties": {
+                    "seq": {"type": "integer"}, "event": {"type": "string"},
+                    "from": {"type": "string", "nullable": True}, "to": {"type": "string"},
+                    "actor": {"type": "string"}, "at": {"type": "string", "format": "date-time"},
+                    "payload": {"type": "object"}}},
+                "Ticket": {"type": "object", "properties": {
+                    "ref": {"type": "string"},
+                    "kind": {"type": "string", "enum": [k.value for k in Kind]},
+                    "channel": {"type": "string", "enum": [c.value for c in Channel]},
+                    "state": {"type": "string", "enum": [s.value for s in State]},
+                    "version": {"type": "integer"},
+                    "office": {"type": "string"},
+                    "severity": {"type": "string", "nullable": True},
+                    "category": {"type": "string", "nullable": True},
+                    "assignee": {"type": "string", "nullable": True},
+                    "finding": {"type": "string", "nullable": True},
+                    "attributed_clerk": {"type": "string", "nullable": True},
+                    "deadlines": {"type": "object"},
+                    "allowed_events": {"type": "array", "items": {"type": "string"}},
+                    "history": {"type": "array",
+                                "items": {"$ref": "#/components/schemas/Event"}}}},
+                "TicketPage": {"type": "object", "properties": {
+                    "tickets": {"type": "array", "items": ticket_ref},
+                    "page": {"type": "integer"}, "per_page": {"type": "integer"},
+                    "total": {"type": "integer"}}},
+                "Office": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"},
+                    "timezone": {"type": "string"}, "active": {"type": "boolean"}}},
+                "OfficeInput": {"type": "object", "required": ["code", "name"],
+                                "additionalProperties": False, "properties": {
+                                    "code": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9-]{1,31}$"},
+                                    "name": {"type": "string", "maxLength": 200},
+                                    "timezone": {"type": "string"}}},
+                "OfficePatch": {"type": "object", "additionalProperties": False, "properties": {
+                    "name": {"type": "string", "maxLength": 200},
+                    "timezone": {"type": "string"}, "active": {"type": "boolean"}}},
+                "User": {"type": "object", "properties": {
+                    "email": {"type": "string"}, "name": {"type": "string"},
+                    "role": {"type": "string", "enum": [r.value for r in Role]},
+                    "active": {"type": "boolean"},
+                    "offices": {"type": "array", "items": {"type": "string"}},
+                    "locale": {"type": "string", "nullable": True}}},
+                "UserInput": {"type": "object", "additionalProperties": False,
+                              "required": ["email", "name", "role", "password"],
+                              "properties": {
+                                  "email": {"type": "string", "format": "email"},
+                                  "name": {"type": "string", "maxLength": 100},
+                                  "role": {"type": "string", "enum": [r.value for r in Role]},
+                                  "offices": {"type": "array", "items": {"type": "string"}},
+                                  "password": {"type": "string", "minLength": 8},
+                                  "locale": {"type": "string", "enum": ["zh_CN", "en"]}}},
+                "UserPatch": {"type": "object", "additionalProperties": False, "properties": {
+                    "name": {"type": "string", "maxLength": 100},
+                    "role": {"type": "string", "enum": [r.value for r in Role]},
+                    "offices": {"type": "array", "items": {"type": "string"}},
+                    "active": {"type": "boolean"},
+                    "locale": {"type": "string", "enum": ["zh_CN", "en"], "nullable": True}}},
+            },
+        },
+    }
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(build_spec())

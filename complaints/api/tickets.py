@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from flask import jsonify, request, url_for
+
+from .. import clock
+from ..extensions import db
+from ..tickets import operations, queries
+from ..tickets.serialize import ticket_to_dict
+from ..workflow import TRANSITIONS
+from . import api_user, bp, json_body
+
+
+@bp.get("/tickets")
+def list_tickets():
+    user = api_user()
+    f = queries.parse_filters(request.args)
+    rows, total = queries.queue(user, f)
+    now = clock.now()
+    return jsonify({
+        "tickets": [ticket_to_dict(t, user, now, history=False) for t in rows],
+        "page": f.page,
+        "per_page": f.per_page,
+        "total": total,
+    })
+
+
+@bp.post("/tickets")
+def create_ticket():
+    user = api_user()
+    ticket = operations.log_ticket(user, json_body(), now=clock.now())
+    db.session.commit()
+    body = ticket_to_dict(ticket, user, clock.now())
+    return jsonify(body), 201, {"Location": url_for("api.get_ticket", ref=ticket.ref)}
+
+
+@bp.get("/tickets/<ref>")
+def get_ticket(ref: str):
+    user = api_user()
+    return jsonify(ticket_to_dict(queries.get_ticket(ref, user), user, clock.now()))
+
+
+@bp.post("/tickets/<ref>/events")
+def fire(ref: str):
+    user = api_user()
+    ticket = queries.get_ticket(ref, user)
+    body = json_body()
+    event = body.pop("event", None)
+    version = body.pop("version", None)
+    operations.fire_event(ticket, user, event, body, version=version, now=clock.now())
+    db.session.commit()
+    return jsonify(ticket_to_dict(ticket, user, clock.now()))
+
+
+@bp.get("/workflow")
+def workflow():
+    return jsonify({
+        "transitions": [
+            {
+                "event": t.event,
+                "from": [s.value if s else None for s in t.sources],
+                "to": t.target.value,
+                "roles": sorted(r.value for r in t.roles),
+                "fields": [
+                    {"name": f.name, "type": f.type, "required": f.required,
+                     "required_when": list(f.required_when) if f.required_when else None}
+                    for f in t.fields
+                ],
+                "branch": (
+                    {"field": t.branch.field, "value": t.branch.value,
+                     "to": t.branch.target.value} if t.branch else None
+                ),
+                "windows_days": {s.value: d for s, d in t.windows.items()},
+            }
+            for t in TRANSITIONS
+        ]
+    })

@@ -1,0 +1,77 @@
+"""Sign in and out, own password and language."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required, login_user, logout_user
+from sqlalchemy import select
+
+from ..extensions import db, login_manager
+from ..models import User
+from .forms import LanguageForm, LoginForm, PasswordForm
+
+bp = Blueprint("auth", __name__)
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> User | None:
+    if not user_id.isdigit():
+        return None
+    return db.session.get(User, int(user_id))
+
+
+def _safe_next(target: str | None) -> str:
+    # Only same-site paths: never send a user to another host after sign-in.
+    if target and target.startswith("/") and not target.startswith("//"):
+        parts = urlsplit(target)
+        if not parts.scheme and not parts.netloc:
+            return target
+    return url_for("tickets.queue")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("tickets.queue"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
+        if user is not None and user.active and user.check_password(form.password.data):
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")))
+        form.password.errors.append(_("Wrong email or password, or the account is disabled."))
+    status = 422 if form.errors else 200
+    return render_template("auth/login.html", form=form), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    logout_user()
+    flash(_("You are signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/account", methods=["GET", "POST"])
+@login_required
+def account():
+    pw_form = PasswordForm(prefix="pw")
+    lang_form = LanguageForm(prefix="lang", locale=current_user.locale or "zh_CN")
+    if "pw-submit" in request.form and pw_form.validate_on_submit():
+        if not current_user.check_password(pw_form.current.data):
+            pw_form.current.errors.append(_("Wrong password."))
+        else:
+            current_user.set_password(pw_form.new.data)
+            db.session.commit()
+            flash(_("Your password was changed."), "success")
+            return redirect(url_for("auth.account"))
+    elif "lang-submit" in request.form and lang_form.validate_on_submit():
+        current_user.locale = lang_form.locale.data
+        db.session.commit()
+        flash(_("Language saved."), "success")
+        return redirect(url_for("auth.account"))
+    status = 422 if (pw_form.errors or lang_form.errors) else 200
+    return render_template("auth/account.html", pw_form=pw_form, lang_form=lang_form), status

@@ -1,0 +1,87 @@
+"""Command line: flask --app complaints ..."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask
+from flask.cli import AppGroup
+
+from . import clock
+from .errors import DomainError
+from .extensions import db
+
+offices_cli = AppGroup("offices", help="Manage offices.")
+users_cli = AppGroup("users", help="Manage users and API tokens.")
+
+
+def _fail(exc: DomainError) -> None:
+    db.session.rollback()
+    detail = "; ".join(f"{k}: {v}" for k, v in exc.fields.items())
+    raise click.ClickException(f"{exc.message} {detail}".strip())
+
+
+@offices_cli.command("create")
+@click.argument("code")
+@click.argument("name")
+@click.option("--timezone", default="Asia/Shanghai", show_default=True)
+def offices_create(code: str, name: str, timezone: str) -> None:
+    from .admin.operations import create_office
+
+    try:
+        office = create_office(code, name, timezone)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"created office {office.code}")
+
+
+@users_cli.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["clerk", "supervisor", "admin"]), required=True)
+@click.option("--office", "offices", multiple=True, help="Office code; repeat for several.")
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@click.option("--name", default=None, help="Display name (default: the part before @).")
+def users_create(email: str, role: str, offices: tuple[str, ...], password: str,
+                 name: str | None) -> None:
+    from .admin.operations import create_user
+
+    try:
+        user = create_user(email, name or email.split("@")[0], role, list(offices), password)
+    except DomainError as exc:
+        _fail(exc)
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}")
+
+
+@users_cli.command("token")
+@click.argument("email")
+def users_token(email: str) -> None:
+    """Print a new API token for EMAIL (shown once; only its hash is kept)."""
+    from .admin.operations import user_by_email
+    from .auth.tokens import issue_token
+
+    try:
+        user = user_by_email(email)
+    except DomainError as exc:
+        _fail(exc)
+    token = issue_token(user, clock.now())
+    db.session.commit()
+    click.echo(token)
+
+
+@click.command("seed-demo")
+@click.option("--tickets", default=200, show_default=True, help="How many tickets to make.")
+@click.option("--seed", default=2026, show_default=True, help="Random seed.")
+def seed_demo(tickets: int, seed: int) -> None:
+    """Load demo offices, users and tickets (skipped when offices exist)."""
+    from .demo import seed_demo_data
+
+    report = seed_demo_data(tickets=tickets, seed=seed, now=clock.now())
+    db.session.commit()
+    click.echo(report)
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(offices_cli)
+    app.cli.add_command(users_cli)
+    app.cli.add_command(seed_demo)

@@ -1,0 +1,145 @@
+"""Demo data: 3 offices, their staff, an admin, and tickets in every state over 3 months.
+
+Tickets are driven through the real workflow operations, so the demo history is the
+same shape as a real one.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+
+from .admin.operations import create_office, create_user
+from .domain import Contact, Factor, Finding, Kind, RejectReason, Role, Severity
+from .extensions import db
+from .models import Office, Ticket, User
+from .tickets.operations import fire_event, log_ticket
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo password, refused in production
+
+OFFICES = [
+    ("SH-0101", "上海徐汇营业部"),
+    ("SH-0102", "上海静安营业部"),
+    ("BJ-0201", "北京朝阳营业部"),
+]
+CLERK_NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷"]
+SUPERVISOR_NAMES = ["孙建国", "吴丽华", "郑海峰"]
+COMPLAINTS = [
+    "营业员服务态度生硬，对客户询问不耐烦。",
+    "排队时间过长，窗口只开了一个。",
+    "包裹寄出一周仍未送达，查询无结果。",
+    "工作人员未按规定解释资费，客户多付了邮费。",
+    "柜台人员接听私人电话，让客户等候。",
+    "客户反映汇款到账延迟，营业员答复含糊。",
+]
+ERRORS = [
+    "邮资计算错误，少收了挂号费。",
+    "汇款金额录入错误，多录了一位数字。",
+    "邮件分拣错误，发往了错误的城市。",
+    "客户回执遗失，无法提供凭证。",
+    "快递单号录入错误，客户无法查询。",
+]
+
+
+def demo_accounts() -> list[tuple[str, str, str]]:
+    """(email, role, offices) of every demo account, for the README and tests."""
+    rows = [("admin@example.com", "admin", "all")]
+    for i, (code, _name) in enumerate(OFFICES, start=1):
+        rows.append((f"supervisor{i}@example.com", "supervisor", code))
+        for j in range(1, 4):
+            rows.append((f"clerk{i}{j}@example.com", "clerk", code))
+    return rows
+
+
+def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
+    if db.session.scalar(select(func.count()).select_from(Office)):
+        return "offices exist already: demo data not loaded"
+    rng = random.Random(seed)
+    offices = [create_office(code, name) for code, name in OFFICES]
+    admin = create_user("admin@example.com", "系统管理员", Role.ADMIN.value, [], DEMO_PASSWORD)
+    staff: dict[int, dict[str, list[User]]] = {}
+    for i, office in enumerate(offices, start=1):
+        sup = create_user(f"supervisor{i}@example.com", SUPERVISOR_NAMES[i - 1],
+                          Role.SUPERVISOR.value, [office.code], DEMO_PASSWORD)
+        clerks = [
+            create_user(f"clerk{i}{j}@example.com", CLERK_NAMES[(i - 1) * 3 + j - 1],
+                        Role.CLERK.value, [office.code], DEMO_PASSWORD)
+            for j in range(1, 4)
+        ]
+        staff[office.id] = {"supervisors": [sup], "clerks": clerks}
+    for n in range(tickets):
+        _demo_ticket(rng, n, offices, staff, admin, now)
+    return (f"demo data: {len(offices)} offices, "
+            f"{db.session.scalar(select(func.count()).select_from(User))} users, "
+            f"{tickets} tickets; every password is {DEMO_PASSWORD}")
+
+
+# How far along the workflow each demo ticket goes, with weights.
+_PATHS = [
+    ("new", 12), ("rejected", 6), ("triaged", 14), ("awaiting", 8),
+    ("resolved", 16), ("closed", 36), ("reopened", 8),
+]
+
+
+def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict, admin: User,
+                 now: datetime) -> Ticket:
+    office = offices[n % len(offices)]
+    people = staff[office.id]
+    clerk = rng.choice(people["clerks"])
+    sup = people["supervisors"][0]
+    kind = Kind.COMPLAINT if rng.random() < 0.6 else Kind.ERROR
+    t = now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600))
+    raw = {
+        "kind": kind.value,
+        "channel": rng.choice(["counter", "phone", "letter", "online", "hotline"]),
+        "office": office.code,
+        "description": rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS),
+        "occurred_at": (t - timedelta(hours=rng.randint(0, 48))).isoformat(),
+        "clerk": clerk.email if rng.random() < 0.7 else None,
+    }
+    if kind == Kind.COMPLAINT or rng.random() < 0.3:
+        raw["customer_name"] = rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士"])
+        raw["customer_phone"] = f"13{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
+    ticket = log_ticket(clerk, raw, now=t)
+    path = rng.choices([p for p, _w in _PATHS], weights=[w for _p, w in _PATHS])[0]
+
+    def step(event: str, data: dict, hours: float) -> None:
+        nonlocal t
+        t = min(t + timedelta(hours=hours), now)
+        fire_event(ticket, sup, event, data, version=ticket.version, now=t)
+
+    if path == "new":
+        return ticket
+    if path == "rejected":
+        step("reject", {"reason": rng.choice([RejectReason.INVALID, RejectReason.OUT_OF_SCOPE]
+                                             ).value}, 3)
+        return ticket
+    step("triage", {"severity": rng.choice(list(Severity)).value,
+                    "category": Factor.COMPLAINTS.value if kind == Kind.COMPLAINT
+                    else Factor.ERRORS.value, "assignee": sup.email}, rng.uniform(1, 20))
+    if path == "triaged":
+        return ticket
+    if path == "awaiting":
+        step("request_info", {"note": "请客户补充回执照片。"}, 4)
+        return ticket
+    substantiated = rng.random() < 0.65
+    resolve = {"resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
+               "finding": (Finding.SUBSTANTIATED if substantiated else Finding.UNFOUNDED).value}
+    if substantiated and raw.get("clerk"):
+        resolve["attributed_clerk"] = clerk.email
+    step("resolve", resolve, rng.uniform(4, 60))
+    if path == "resolved":
+        return ticket
+    if path == "reopened":
+        step("reopen", {"reason": "客户再次来电，问题未彻底解决。"}, 24)
+        return ticket
+    if rng.random() < 0.15:
+        step("follow_up", {"contact": Contact.UNREACHABLE.value}, 24)
+    else:
+        expectation = rng.randint(3, 5)
+        step("follow_up", {"contact": Contact.REACHED.value, "expectation": expectation,
+                           "perception": rng.randint(max(1, expectation - 2), 5),
+                           "satisfied": True}, 24)
+    return ticket

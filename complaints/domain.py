@@ -1,0 +1,123 @@
+"""The vocabulary of the domain: enumerations and their translatable labels."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+from flask_babel import lazy_gettext as _l
+
+
+class Role(StrEnum):
+    CLERK = "clerk"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+class Kind(StrEnum):
+    COMPLAINT = "complaint"
+    ERROR = "error"
+
+
+class Channel(StrEnum):
+    COUNTER = "counter"
+    PHONE = "phone"
+    LETTER = "letter"
+    ONLINE = "online"
+    HOTLINE = "hotline"
+
+
+class State(StrEnum):
+    NEW = "new"
+    TRIAGED = "triaged"
+    REJECTED = "rejected"
+    AWAITING_CUSTOMER = "awaiting_customer"
+    RESOLVED = "resolved"
+    CLOSED = "closed"
+
+
+class Severity(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+
+class Factor(StrEnum):
+    """The eight service-quality factors; a ticket's category is one of them."""
+
+    ATTITUDE = "attitude"
+    SKILL = "skill"
+    RESPONSIBILITY = "responsibility"
+    HARDWARE = "hardware"
+    MANAGEMENT = "management"
+    HIGHLIGHTS = "highlights"
+    COMPLAINTS = "complaints"
+    ERRORS = "errors"
+
+
+class Finding(StrEnum):
+    SUBSTANTIATED = "substantiated"
+    UNFOUNDED = "unfounded"
+
+
+class RejectReason(StrEnum):
+    DUPLICATE = "duplicate"
+    INVALID = "invalid"
+    OUT_OF_SCOPE = "out_of_scope"
+
+
+class Contact(StrEnum):
+    REACHED = "reached"
+    UNREACHABLE = "unreachable"
+
+
+REF_PREFIX = {Kind.COMPLAINT: "C", Kind.ERROR: "E"}
+
+LABELS = {
+    Role.CLERK: _l("Clerk"),
+    Role.SUPERVISOR: _l("Supervisor"),
+    Role.ADMIN: _l("Administrator"),
+    Kind.COMPLAINT: _l("Complaint"),
+    Kind.ERROR: _l("Service error"),
+    Channel.COUNTER: _l("Counter"),
+    Channel.PHONE: _l("Phone"),
+    Channel.LETTER: _l("Letter"),
+    Channel.ONLINE: _l("Online"),
+    Channel.HOTLINE: _l("Hotline"),
+    State.NEW: _l("Logged"),
+    State.TRIAGED: _l("Triaged"),
+    State.REJECTED: _l("Rejected"),
+    State.AWAITING_CUSTOMER: _l("Awaiting customer"),
+    State.RESOLVED: _l("Resolved"),
+    State.CLOSED: _l("Closed"),
+    Severity.LOW: _l("Low"),
+    Severity.MEDIUM: _l("Medium"),
+    Severity.HIGH: _l("High"),
+    Severity.CRITICAL: _l("Critical"),
+    Factor.ATTITUDE: _l("Attitude"),
+    Factor.SKILL: _l("Skill"),
+    Factor.RESPONSIBILITY: _l("Responsibility"),
+    Factor.HARDWARE: _l("Hardware"),
+    Factor.MANAGEMENT: _l("Management"),
+    Factor.HIGHLIGHTS: _l("Highlights"),
+    Factor.COMPLAINTS: _l("Complaints"),
+    Factor.ERRORS: _l("Errors"),
+    Finding.SUBSTANTIATED: _l("Substantiated"),
+    Finding.UNFOUNDED: _l("Unfounded"),
+    RejectReason.DUPLICATE: _l("Duplicate"),
+    RejectReason.INVALID: _l("Invalid"),
+    RejectReason.OUT_OF_SCOPE: _l("Out of scope"),
+    Contact.REACHED: _l("Customer reached"),
+    Contact.UNREACHABLE: _l("Customer unreachable"),
+}
+
+
+def label(value: StrEnum | str | None) -> str:
+    """The translated label of an enumeration value (the raw value when unknown)."""
+    if value is None:
+        return ""
+    return str(LABELS.get(value, value))  # StrEnum members hash like their values
+
+
+def choices(enum: type[StrEnum]) -> list[tuple[str, str]]:
+    return [(m.value, label(m)) for m in enum]

@@ -1,0 +1,22 @@
+"""Locale and time-zone selection for Flask-Babel."""
+
+from __future__ import annotations
+
+from flask import current_app, request
+from flask_login import current_user
+
+
+def select_locale() -> str:
+    languages = current_app.config["LANGUAGES"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+        return current_user.locale
+    chosen = request.cookies.get("locale") if request else None
+    if chosen in languages:
+        return chosen
+    return current_app.config["DEFAULT_LOCALE"]
+
+
+def select_timezone() -> str:
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.offices:
+        return current_user.offices[0].timezone
+    return current_app.config["TIMEZONE"]

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..domain import Channel, Contact, Factor, Finding, Kind, RejectReason, Severity, State
+from ..extensions import db
+from .enum_column import enum_column_type
+from .office import Office
+from .types import UTCDateTime, utcnow
+from .user import User
+
+
+class Ticket(db.Model):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        Index("ix_tickets_office_state_id", "office_id", "state", "id"),
+        Index("ix_tickets_state_id", "state", "id"),
+        Index("ix_tickets_kind_id", "kind", "id"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint(
+            "expectation IS NULL OR (expectation BETWEEN 1 AND 5)", name="expectation_range"
+        ),
+        CheckConstraint(
+            "perception IS NULL OR (perception BETWEEN 1 AND 5)", name="perception_range"
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ref: Mapped[str] = mapped_column(String(20), unique=True)
+    kind: Mapped[Kind] = mapped_column(enum_column_type(Kind, "kind"))
+    channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "channel"))
+    state: Mapped[State] = mapped_column(enum_column_type(State, "state"), default=State.NEW)
+    version: Mapped[int] = mapped_column(Integer, default=1)
+    office_id: Mapped[int] = mapped_column(ForeignKey("offices.id"))
+    description: Mapped[str] = mapped_column(Text)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    customer_name: Mapped[str | None] = mapped_column(String(100))
+    customer_phone: Mapped[str | None] = mapped_column(String(32))
+    involved_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    logged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # triage
+    severity: Mapped[Severity | None] = mapped_column(enum_column_type(Severity, "severity"))
+    category: Mapped[Factor | None] = mapped_column(enum_column_type(Factor, "category"))
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # reject
+    reject_reason: Mapped[RejectReason | None] = mapped_column(
+        enum_column_type(RejectReason, "reject_reason")
+    )
+    duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    # resolve
+    resolution: Mapped[str | None] = mapped_column(Text)
+    finding: Mapped[Finding | None] = mapped_column(enum_column_type(Finding, "finding"))
+    attributed_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # follow-up (the latest one)
+    contact: Mapped[Contact | None] = mapped_column(enum_column_type(Contact, "contact"))
+    expectation: Mapped[int | None] = mapped_column(Integer)
+    perception: Mapped[int | None] = mapped_column(Integer)
+    satisfied: Mapped[bool | None] = mapped_column(Boolean)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    # Optimistic locking: every UPDATE says WHERE version = <loaded>, so a concurrent
+    # change makes the flush fail instead of overwriting it.
+    __mapper_args__ = {"version_id_col": version}
+
+    office: Mapped[Office] = relationship(lazy="joined")
+    involved_clerk: Mapped[User | None] = relationship(foreign_keys=[involved_clerk_id])
+    logged_by: Mapped[User] = relationship(foreign_keys=[logged_by_id])
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
+    attributed_clerk: Mapped[User | None] = relationship(foreign_keys=[attributed_clerk_id])
+    duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    events: Mapped[list[TicketEvent]] = relationship(
+        back_populates="ticket", order_by="TicketEvent.seq", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Ticket {self.ref} {self.state}>"
+
+
+class TicketEvent(db.Model):
+    """One accepted transition. Append-only: never updated or deleted."""
+
+    __tablename__ = "ticket_events"
+    __table_args__ = (UniqueConstraint("ticket_id", "seq", name="uq_ticket_events_ticket_seq"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    seq: Mapped[int] = mapped_column(Integer)
+    event: Mapped[str] = mapped_column(String(32))
+    from_state: Mapped[State | None] = mapped_column(enum_column_type(State, "from_state"))
+    to_state: Mapped[State] = mapped_column(enum_column_type(State, "to_state"))
+    actor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    payload: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="events")
+    actor: Mapped[User] = relationship(lazy="joined")
+
+
+class RefCounter(db.Model):
+    """The last reference number handed out per (kind prefix, year)."""
+
+    __tablename__ = "ref_counters"
+
+    prefix: Mapped[str] = mapped_column(String(2), primary_key=True)
+    year: Mapped[int] = mapped_column(Integer, primary_key=True)
+    last: Mapped[int] = mapped_column(Integer, default=0)

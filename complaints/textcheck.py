@@ -1,0 +1,18 @@
+"""Checks for free text that arrives from forms and the API."""
+
+from __future__ import annotations
+
+import re
+
+# C0 controls, DEL and C1 controls; tab and newlines are allowed only in multi-line text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+_CONTROL_SINGLE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def has_control_chars(value: str, multiline: bool) -> bool:
+    pattern = _CONTROL if multiline else _CONTROL_SINGLE_LINE
+    return bool(pattern.search(value))
+
+
+def normalise_newlines(value: str) -> str:
+    return value.replace("\r\n", "\n").replace("\r", "\n")

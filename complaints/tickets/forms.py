@@ -1,0 +1,89 @@
+"""WTForms built from the workflow table's field specs.
+
+The forms only carry and render the values (and the CSRF token); the rules are checked
+once, in tickets.inputs, and its per-field messages are put back beside the fields.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+
+from ..domain import Role, choices
+from ..extensions import db
+from ..models import Office, User
+from ..workflow import Field, Transition
+
+
+class EventForm(FlaskForm):
+    version = HiddenField()
+
+
+def _eligible_users(f: Field, office: Office | None) -> list[tuple[str, str]]:
+    roles = [Role.CLERK] if f.role == Role.CLERK else [Role.SUPERVISOR, Role.ADMIN]
+    stmt = select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
+    users = db.session.scalars(stmt).all()
+    if office is not None:
+        users = [u for u in users if u.role == Role.ADMIN or office.id in u.office_ids]
+    return [(u.email, f"{u.name} <{u.email}>") for u in users]
+
+
+def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
+    blank = [("", "—")]
+    kw: dict[str, Any] = {"label": f.label, "description": f.help or ""}
+    render = {"required": True} if f.required else {}
+    if f.type == "choice":
+        return SelectField(validate_choice=False, choices=blank + choices(f.choices), render_kw=render, **kw)
+    if f.type == "int":
+        opts = [(str(i), str(i)) for i in range(f.minimum or 0, (f.maximum or 0) + 1)]
+        return SelectField(validate_choice=False, choices=blank + opts, render_kw=render, **kw)
+    if f.type == "bool":
+        return RadioField(choices=[("yes", _l("Yes")), ("no", _l("No"))], **kw)
+    if f.type == "user":
+        return SelectField(validate_choice=False, choices=blank + _eligible_users(f, office), render_kw=render, **kw)
+    if f.type == "office":
+        return SelectField(validate_choice=False, choices=[(o.code, f"{o.code} {o.name}") for o in offices], **kw)
+    if f.type == "datetime":
+        return StringField(render_kw={**render, "type": "datetime-local"}, **kw)
+    if f.type == "phone":
+        return StringField(render_kw={"type": "tel", "autocomplete": "off", "maxlength": 30},
+                           **kw)
+    if f.multiline:
+        return TextAreaField(render_kw={**render, "maxlength": f.max_length, "rows": 4}, **kw)
+    return StringField(render_kw={**render, "maxlength": f.max_length}, **kw)
+
+
+def form_for(
+    t: Transition, *, office: Office | None = None, offices: list[Office] | None = None,
+    formdata: Any = None, prefix: str = "", **data: Any,
+) -> FlaskForm:
+    """A form class with one field per input of the transition, instantiated."""
+    attrs = {f.name: _wtf_field(f, office, offices or []) for f in t.fields}
+    cls = type(f"{t.event.title()}Form", (EventForm,), attrs)
+    kwargs: dict[str, Any] = {"prefix": prefix, **data}
+    if formdata is not None:
+        kwargs["formdata"] = formdata
+    return cls(**kwargs)
+
+
+def raw_values(t: Transition, form: FlaskForm) -> dict[str, Any]:
+    """The submitted values, as the domain validation takes them (blank = absent)."""
+    out: dict[str, Any] = {}
+    for f in t.fields:
+        value = form[f.name].data
+        if value in (None, ""):
+            continue
+        if f.type == "bool":
+            value = {"yes": True, "no": False}.get(value, value)
+        out[f.name] = value
+    return out
+
+
+def put_errors(form: FlaskForm, fields: dict[str, str]) -> None:
+    for name, message in fields.items():
+        if name in form:
+            form[name].errors = [*list(form[name].errors or []), message]

@@ -1,0 +1,231 @@
+"""Validate and clean the input of a workflow event against its Field specs.
+
+Used by the API (JSON values) and the web forms (strings) alike: both end up here, so
+a rule is written once. Returns the cleaned values (users and tickets resolved to
+objects) or raises InvalidInput with one message per field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+
+from ..domain import Role, label
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import Office, Ticket, User
+from ..textcheck import has_control_chars, normalise_newlines
+from ..workflow import Field, Transition
+
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+CLOCK_SKEW = timedelta(minutes=5)
+TRUE_WORDS = {"true", "1", "yes", "y", "on"}
+FALSE_WORDS = {"false", "0", "no", "n", "off"}
+
+
+class _Invalid(Exception):
+    pass
+
+
+def clean(
+    t: Transition,
+    raw: Mapping[str, Any],
+    *,
+    office: Office | None,
+    now: datetime,
+    ticket: Ticket | None = None,
+    allowed_offices: set[int] | None = None,
+) -> dict[str, Any]:
+    """Clean ``raw`` for transition ``t``; unknown fields are refused."""
+    errors: dict[str, str] = {}
+    names = set(t.field_names())
+    for key in raw:
+        if key not in names:
+            errors[str(key)[:64]] = _("Unknown field.")
+    values: dict[str, Any] = {}
+    for f in t.fields:
+        value = raw.get(f.name)
+        if _blank(value):
+            continue
+        try:
+            values[f.name] = _clean_one(f, value, office=office, now=now, ticket=ticket,
+                                        allowed_offices=allowed_offices)
+        except _Invalid as exc:
+            errors[f.name] = str(exc)
+        if f.type == "office" and f.name in values:
+            office = values[f.name]
+    for f in t.fields:
+        if f.name in errors:
+            continue
+        present = f.name in values
+        if f.only_when and present and not _matches(values, raw, f.only_when):
+            other, wanted = f.only_when
+            errors[f.name] = _("Only allowed when %(field)s is %(value)s.",
+                               field=other, value=label(wanted))
+        elif not present and (f.required or (f.required_when and _matches(values, raw,
+                                                                           f.required_when))):
+            errors[f.name] = _("This field is required.")
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    return values
+
+
+def _matches(values: dict[str, Any], raw: Mapping[str, Any], cond: tuple[str, Any]) -> bool:
+    other, wanted = cond
+    return values.get(other) == wanted
+
+
+def _blank(value: Any) -> bool:
+    return value is None or (isinstance(value, str) and value.strip() == "")
+
+
+def _clean_one(f: Field, value: Any, **ctx: Any) -> Any:
+    cleaner = _CLEANERS[f.type]
+    return cleaner(f, value, **ctx)
+
+
+def _text(f: Field, value: Any, **_ctx: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    value = normalise_newlines(value).strip()
+    if has_control_chars(value, f.multiline):
+        raise _Invalid(_("Contains control characters."))
+    if f.max_length and len(value) > f.max_length:
+        raise _Invalid(_("At most %(n)d characters.", n=f.max_length))
+    return value
+
+
+def _choice(f: Field, value: Any, **_ctx: Any) -> str:
+    allowed = [m.value for m in f.choices]  # type: ignore[union-attr]
+    if not isinstance(value, str) or value not in allowed:
+        raise _Invalid(_("Must be one of: %(choices)s.", choices=", ".join(allowed)))
+    return f.choices(value)  # type: ignore[misc]
+
+
+def _int(f: Field, value: Any, **_ctx: Any) -> int:
+    if isinstance(value, bool):
+        raise _Invalid(_("Must be a whole number."))
+    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 10:
+        value = int(value.strip())
+    if not isinstance(value, int):
+        raise _Invalid(_("Must be a whole number."))
+    if (f.minimum is not None and value < f.minimum) or (
+        f.maximum is not None and value > f.maximum
+    ):
+        raise _Invalid(_("Must be between %(lo)d and %(hi)d.", lo=f.minimum, hi=f.maximum))
+    return value
+
+
+def _bool(f: Field, value: Any, **_ctx: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, str) and value.strip().lower() in TRUE_WORDS | FALSE_WORDS:
+        return value.strip().lower() in TRUE_WORDS
+    raise _Invalid(_("Must be yes or no."))
+
+
+def _phone(f: Field, value: Any, **_ctx: Any) -> str:
+    if not isinstance(value, str):
+        raise _Invalid(_("Must be text."))
+    compact = value.strip().replace(" ", "").replace("-", "")
+    digits = compact[1:] if compact.startswith("+") else compact
+    if not digits.isascii() or not digits.isdigit() or not 5 <= len(digits) <= 20:
+        raise _Invalid(_("Must be a phone number of 5 to 20 digits."))
+    return compact
+
+
+def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_ctx: Any):
+    if isinstance(value, datetime):
+        parsed = value
+    elif isinstance(value, str) and len(value) <= 40:
+        try:
+            parsed = datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise _Invalid(_("Must be a date and time (ISO 8601).")) from None
+    else:
+        raise _Invalid(_("Must be a date and time (ISO 8601)."))
+    if parsed.tzinfo is None:
+        # Web forms send local wall time: read it in the office's time zone.
+        zone = ZoneInfo(office.timezone if office else "Asia/Shanghai")
+        parsed = parsed.replace(tzinfo=zone)
+    parsed = parsed.astimezone(UTC)
+    if parsed > now + CLOCK_SKEW:
+        raise _Invalid(_("Cannot be in the future."))
+    if parsed < EARLIEST:
+        raise _Invalid(_("Too far in the past."))
+    return parsed
+
+
+def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:
+    if not isinstance(value, str) or len(value) > 32:
+        raise _Invalid(_("Unknown office."))
+    office = db.session.scalar(select(Office).where(Office.code == value.strip()))
+    if office is None or not office.active:
+        raise _Invalid(_("Unknown office."))
+    if allowed_offices is not None and office.id not in allowed_offices:
+        raise _Invalid(_("You do not cover this office."))
+    return office
+
+
+def _user(f: Field, value: Any, *, office: Office | None, **_ctx: Any) -> User:
+    if not isinstance(value, str) or len(value) > 254:
+        raise _Invalid(_("Unknown user."))
+    user = db.session.scalar(select(User).where(User.email == value.strip().lower()))
+    if user is None or not user.active:
+        raise _Invalid(_("Unknown user."))
+    if f.role == Role.CLERK:
+        if user.role != Role.CLERK:
+            raise _Invalid(_("Must be a clerk."))
+    elif f.role == Role.SUPERVISOR and user.role not in (Role.SUPERVISOR, Role.ADMIN):
+        raise _Invalid(_("Must be a supervisor or an administrator."))
+    if office is not None and user.role != Role.ADMIN and office.id not in user.office_ids:
+        raise _Invalid(_("Not a member of office %(code)s.", code=office.code))
+    return user
+
+
+def _ticket(f: Field, value: Any, *, ticket: Ticket | None, **_ctx: Any) -> Ticket:
+    if not isinstance(value, str) or len(value) > 20:
+        raise _Invalid(_("Unknown reference."))
+    other = db.session.scalar(select(Ticket).where(Ticket.ref == value.strip().upper()))
+    if other is None or (ticket is not None and other.office_id != ticket.office_id):
+        raise _Invalid(_("Unknown reference."))
+    if ticket is not None and other.id == ticket.id:
+        raise _Invalid(_("A ticket cannot duplicate itself."))
+    return other
+
+
+_CLEANERS = {
+    "text": _text,
+    "choice": _choice,
+    "int": _int,
+    "bool": _bool,
+    "phone": _phone,
+    "datetime": _datetime,
+    "office": _office,
+    "user": _user,
+    "ticket": _ticket,
+}
+
+
+def to_payload(values: dict[str, Any]) -> dict[str, Any]:
+    """The JSON-safe form of cleaned values, for the history (no personal data)."""
+    out: dict[str, Any] = {}
+    for key, value in values.items():
+        if key in {"customer_name", "customer_phone", "description"}:
+            continue
+        if isinstance(value, User):
+            out[key] = value.email
+        elif isinstance(value, Office):
+            out[key] = value.code
+        elif isinstance(value, Ticket):
+            out[key] = value.ref
+        elif isinstance(value, datetime):
+            out[key] = value.isoformat()
+        else:
+            out[key] = value
+    return out

@@ -1,0 +1,183 @@
+"""Every change of a ticket's state is one function here.
+
+Each checks, changes the ticket, appends exactly one history event and flushes; none
+commits. The caller (a view, the API, the CLI) commits, or rolls back on DomainError.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from ..authz import can_access_office, is_admin
+from ..domain import Finding, Role, State, label
+from ..errors import Conflict, Forbidden, InvalidInput
+from ..extensions import db
+from ..models import Ticket, TicketEvent, User
+from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
+from . import inputs
+from .refs import next_ref
+
+
+def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
+    """Log a new complaint or service error at the counter."""
+    t = BY_EVENT["log"]
+    if not role_may(t, actor):
+        raise Forbidden(_("Your role may not log tickets."))
+    allowed = None if is_admin(actor) else actor.office_ids
+    values = inputs.clean(t, raw, office=None, now=now, allowed_offices=allowed)
+    office = values["office"]
+    year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
+    ticket = Ticket(
+        ref=next_ref(values["kind"], year),
+        kind=values["kind"],
+        channel=values["channel"],
+        office=office,
+        office_id=office.id,
+        description=values["description"],
+        occurred_at=values["occurred_at"],
+        customer_name=values.get("customer_name"),
+        customer_phone=values.get("customer_phone"),
+        involved_clerk=values.get("clerk"),
+        logged_by=actor,
+        logged_by_id=actor.id,
+        state=State.NEW,
+        created_at=now,
+        updated_at=now,
+    )
+    db.session.add(ticket)
+    _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
+    db.session.flush()
+    return ticket
+
+
+def fire_event(
+    ticket: Ticket,
+    actor: User,
+    event: str,
+    raw: Mapping[str, Any],
+    *,
+    version: Any,
+    now: datetime,
+) -> TicketEvent:
+    """Fire a workflow event on a ticket, or raise (403 / 409 / 422) having changed nothing."""
+    t = BY_EVENT.get(event) if isinstance(event, str) else None
+    if t is None or t.event == "log":
+        raise InvalidInput(_("Unknown event."), {"event": _("Unknown event.")})
+    if not can_access_office(actor, ticket.office_id):
+        raise Forbidden(_("This ticket belongs to an office you do not cover."))
+    if not role_may(t, actor):
+        roles = ", ".join(label(r) for r in Role if r in t.roles)
+        raise Forbidden(_("Only %(roles)s may %(event)s.", roles=roles, event=str(t.label)))
+    if isinstance(version, bool) or not isinstance(version, int):
+        raise InvalidInput(_("The ticket's version is required."),
+                           {"version": _("Must be the ticket's current version number.")})
+    if version != ticket.version:
+        raise Conflict(
+            _("The ticket was changed by someone else (version %(theirs)d, yours %(yours)d). "
+              "Reload it and try again.", theirs=ticket.version, yours=version),
+            current_version=ticket.version,
+        )
+    if ticket.state not in t.sources or not window_open(t, ticket, now):
+        allowed = [a.event for a in allowed_events(ticket, actor, now)]
+        raise Conflict(
+            _("Cannot %(event)s a ticket that is %(state)s. Allowed now: %(allowed)s.",
+              event=str(t.label), state=label(ticket.state),
+              allowed=", ".join(allowed) or _("nothing")),
+            state=ticket.state.value,
+            allowed_events=allowed,
+        )
+    values = inputs.clean(t, raw, office=ticket.office, now=now, ticket=ticket)
+    from_state = ticket.state
+    to_state = t.target_for(values)
+    EFFECTS[t.event](ticket, values, now)
+    ticket.state = to_state
+    ticket.updated_at = now
+    payload = inputs.to_payload(values)
+    ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        raise Conflict(
+            _("The ticket was changed by someone else. Reload it and try again.")
+        ) from None
+    return ev
+
+
+def _append_event(
+    ticket: Ticket, t: Transition, actor: User, from_state: State | None, to_state: State,
+    payload: dict[str, Any], now: datetime,
+) -> TicketEvent:
+    ev = TicketEvent(
+        seq=len(ticket.events) + 1, event=t.event, from_state=from_state, to_state=to_state,
+        actor=actor, actor_id=actor.id, payload=payload, at=now,
+    )
+    ticket.events.append(ev)
+    return ev
+
+
+# What each event writes on the ticket besides the state (the table says where it leads).
+
+def _triage(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    ticket.severity = v["severity"]
+    ticket.category = v["category"]
+    ticket.assignee = v["assignee"]
+
+
+def _reject(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    ticket.reject_reason = v["reason"]
+    ticket.duplicate_of = v.get("duplicate_of")
+
+
+def _note_only(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    pass
+
+
+def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    ticket.resolution = v["resolution"]
+    ticket.finding = v["finding"]
+    ticket.attributed_clerk = (
+        v.get("attributed_clerk") if v["finding"] == Finding.SUBSTANTIATED else None
+    )
+    ticket.resolved_at = now
+    ticket.closed_at = None
+
+
+def _clear_judgement(ticket: Ticket) -> None:
+    # A reopened ticket stops counting against anyone until it is judged again.
+    ticket.finding = None
+    ticket.attributed_clerk = None
+    ticket.resolved_at = None
+    ticket.closed_at = None
+
+
+def _follow_up(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    ticket.contact = v["contact"]
+    ticket.expectation = v.get("expectation")
+    ticket.perception = v.get("perception")
+    ticket.satisfied = v.get("satisfied")
+    if v.get("satisfied") is False:
+        _clear_judgement(ticket)
+    else:
+        ticket.closed_at = now
+
+
+def _reopen(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    _clear_judgement(ticket)
+
+
+EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime], None]] = {
+    "triage": _triage,
+    "reject": _reject,
+    "request_info": _note_only,
+    "info_received": _note_only,
+    "resolve": _resolve,
+    "follow_up": _follow_up,
+    "reopen": _reopen,
+}

@@ -1,0 +1,107 @@
+"""Reading tickets: the scoped, filtered, paginated queue and single-ticket lookups."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from ..authz import can_view_ticket, scoped_tickets
+from ..domain import Kind, State
+from ..errors import Forbidden, InvalidInput, NotFound
+from ..extensions import db
+from ..models import Office, Ticket, TicketEvent, User
+
+MAX_PAGE_SIZE = 100
+
+
+@dataclass
+class QueueFilters:
+    state: State | None = None
+    kind: Kind | None = None
+    office: Office | None = None
+    page: int = 1
+    per_page: int = 25
+
+    def as_args(self) -> dict[str, str]:
+        args = {}
+        if self.state:
+            args["state"] = self.state.value
+        if self.kind:
+            args["kind"] = self.kind.value
+        if self.office:
+            args["office"] = self.office.code
+        return args
+
+
+def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
+    """Read queue filters from query arguments; raise InvalidInput naming each bad one."""
+    errors: dict[str, str] = {}
+    f = QueueFilters(per_page=default_per_page)
+    state = args.get("state") or None
+    if state:
+        if state in State.__members__.values() or state in [s.value for s in State]:
+            f.state = State(state)
+        else:
+            errors["state"] = _("Unknown state.")
+    kind = args.get("kind") or None
+    if kind:
+        if kind in [k.value for k in Kind]:
+            f.kind = Kind(kind)
+        else:
+            errors["kind"] = _("Unknown kind.")
+    code = args.get("office") or None
+    if code:
+        office = db.session.scalar(select(Office).where(Office.code == code[:32]))
+        if office is None:
+            errors["office"] = _("Unknown office.")
+        f.office = office
+    for name, lo, hi in (("page", 1, 1_000_000), ("per_page", 1, MAX_PAGE_SIZE)):
+        raw = args.get(name)
+        if raw in (None, ""):
+            continue
+        if not str(raw).isdigit() or not lo <= int(raw) <= hi:
+            errors[name] = _("Must be a number from %(lo)d to %(hi)d.", lo=lo, hi=hi)
+        else:
+            setattr(f, name, int(raw))
+    if errors:
+        raise InvalidInput(_("Some filters are invalid."), errors)
+    return f
+
+
+def queue(user: User, f: QueueFilters) -> tuple[list[Ticket], int]:
+    """The tickets the user may see, newest first, one page of them, and the total."""
+    stmt = scoped_tickets(select(Ticket), user)
+    if f.state:
+        stmt = stmt.where(Ticket.state == f.state)
+    if f.kind:
+        stmt = stmt.where(Ticket.kind == f.kind)
+    if f.office:
+        stmt = stmt.where(Ticket.office_id == f.office.id)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    rows = db.session.scalars(
+        stmt.order_by(Ticket.id.desc())
+        .offset((f.page - 1) * f.per_page)
+        .limit(f.per_page)
+        .options(selectinload(Ticket.assignee))
+    ).all()
+    return list(rows), int(total or 0)
+
+
+def get_ticket(ref: str, user: User) -> Ticket:
+    """The ticket by reference, or 404; 403 when it is outside the user's offices."""
+    if not isinstance(ref, str) or len(ref) > 20:
+        raise NotFound(_("No ticket with this reference."))
+    ticket = db.session.scalar(
+        select(Ticket)
+        .where(Ticket.ref == ref.upper())
+        .options(selectinload(Ticket.events).joinedload(TicketEvent.actor))
+    )
+    if ticket is None:
+        raise NotFound(_("No ticket with this reference."))
+    if not can_view_ticket(user, ticket):
+        raise Forbidden(_("This ticket belongs to an office you do not cover."))
+    return ticket

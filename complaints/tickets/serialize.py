@@ -1,0 +1,67 @@
+"""The JSON shape of a ticket, as the API returns it (phone masked unless allowed)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..authz import phone_for
+from ..models import Ticket, TicketEvent, User
+from ..workflow import allowed_events
+
+
+def _email(user: User | None) -> str | None:
+    return user.email if user else None
+
+
+def _iso(value) -> str | None:  # noqa: ANN001
+    return value.isoformat() if value else None
+
+
+def event_to_dict(ev: TicketEvent) -> dict[str, Any]:
+    return {
+        "seq": ev.seq,
+        "event": ev.event,
+        "from": ev.from_state.value if ev.from_state else None,
+        "to": ev.to_state.value,
+        "actor": ev.actor.email,
+        "at": _iso(ev.at),
+        "payload": ev.payload,
+    }
+
+
+def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> dict[str, Any]:  # noqa: ANN001
+    data: dict[str, Any] = {
+        "ref": ticket.ref,
+        "kind": ticket.kind.value,
+        "channel": ticket.channel.value,
+        "state": ticket.state.value,
+        "version": ticket.version,
+        "office": ticket.office.code,
+        "description": ticket.description,
+        "occurred_at": _iso(ticket.occurred_at),
+        "customer_name": ticket.customer_name,
+        "customer_phone": phone_for(viewer, ticket),
+        "clerk": _email(ticket.involved_clerk),
+        "logged_by": _email(ticket.logged_by),
+        "created_at": _iso(ticket.created_at),
+        "updated_at": _iso(ticket.updated_at),
+        "severity": ticket.severity.value if ticket.severity else None,
+        "category": ticket.category.value if ticket.category else None,
+        "assignee": _email(ticket.assignee),
+        "reject_reason": ticket.reject_reason.value if ticket.reject_reason else None,
+        "duplicate_of": ticket.duplicate_of.ref if ticket.duplicate_of else None,
+        "resolution": ticket.resolution,
+        "finding": ticket.finding.value if ticket.finding else None,
+        "attributed_clerk": _email(ticket.attributed_clerk),
+        "resolved_at": _iso(ticket.resolved_at),
+        "contact": ticket.contact.value if ticket.contact else None,
+        "expectation": ticket.expectation,
+        "perception": ticket.perception,
+        "satisfied": ticket.satisfied,
+        "closed_at": _iso(ticket.closed_at),
+        "deadlines": {},
+        "allowed_events": [t.event for t in allowed_events(ticket, viewer, now)],
+    }
+    if history:
+        data["history"] = [event_to_dict(ev) for ev in ticket.events]
+    return data

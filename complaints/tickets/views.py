@@ -1,0 +1,136 @@
+"""Ticket pages: the queue, logging at the counter, a ticket with its history and events."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from .. import clock
+from ..authz import is_admin
+from ..domain import Kind, State
+from ..errors import Conflict, Forbidden, InvalidInput
+from ..extensions import db
+from ..models import Office
+from ..workflow import BY_EVENT, allowed_events
+from . import operations, queries
+from .forms import form_for, put_errors, raw_values
+
+bp = Blueprint("tickets", __name__)
+
+
+def _user_offices() -> list[Office]:
+    if is_admin(current_user):
+        return list(db.session.scalars(
+            select(Office).where(Office.active.is_(True)).order_by(Office.code)))
+    return [o for o in current_user.offices if o.active]
+
+
+@bp.get("/")
+@login_required
+def home():
+    return redirect(url_for("tickets.queue"))
+
+
+@bp.get("/tickets")
+@login_required
+def queue():
+    try:
+        f = queries.parse_filters(request.args)
+        errors = {}
+    except InvalidInput as exc:
+        f, errors = queries.QueueFilters(), exc.fields
+    rows, total = queries.queue(current_user, f)
+    pages = max(1, -(-total // f.per_page))
+    return render_template(
+        "tickets/queue.html", tickets=rows, total=total, filters=f, pages=pages,
+        filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
+    ), (422 if errors else 200)
+
+
+@bp.route("/tickets/new", methods=["GET", "POST"])
+@login_required
+def new():
+    t = BY_EVENT["log"]
+    offices = _user_offices()
+    if not offices:
+        abort(403)
+    kind = request.values.get("kind") if request.values.get("kind") in ("complaint", "error") \
+        else "complaint"
+    form = form_for(t, office=offices[0] if len(offices) == 1 else None, offices=offices,
+                    kind=kind, channel="counter")
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ticket = operations.log_ticket(current_user, raw_values(t, form), now=clock.now())
+        except InvalidInput as exc:
+            db.session.rollback()
+            put_errors(form, exc.fields)
+            flash(exc.message, "error")
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Logged %(ref)s.", ref=ticket.ref), "success")
+            return redirect(url_for("tickets.detail", ref=ticket.ref))
+    elif form.errors:
+        status = 422
+    return render_template("tickets/new.html", form=form, transition=t), status
+
+
+@bp.get("/tickets/<ref>")
+@login_required
+def detail(ref: str):
+    ticket = queries.get_ticket(ref, current_user)
+    now = clock.now()
+    events = allowed_events(ticket, current_user, now)
+    forms = {
+        t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None,
+                          version=ticket.version)
+        for t in events
+    }
+    return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms)
+
+
+@bp.route("/tickets/<ref>/events/<event>", methods=["GET", "POST"])
+@login_required
+def fire(ref: str, event: str):
+    ticket = queries.get_ticket(ref, current_user)
+    t = BY_EVENT.get(event)
+    if t is None or t.event == "log":
+        abort(404)
+    form = form_for(t, office=ticket.office, prefix=t.event, version=ticket.version)
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            status = 422 if form.errors else 400
+        else:
+            version = form.version.data
+            version = int(version) if str(version).isdigit() and len(str(version)) < 10 else None
+            try:
+                operations.fire_event(ticket, current_user, t.event, raw_values(t, form),
+                                      version=version, now=clock.now())
+            except InvalidInput as exc:
+                db.session.rollback()
+                put_errors(form, exc.fields)
+                flash(exc.message, "error")
+                status = 422
+            except (Conflict, Forbidden) as exc:
+                db.session.rollback()
+                flash(exc.message, "error")
+                status = exc.status
+            else:
+                db.session.commit()
+                flash(_("%(event)s: done. %(ref)s is now %(state)s.", event=str(t.label),
+                        ref=ticket.ref, state=_state_label(ticket.state)), "success")
+                return redirect(url_for("tickets.detail", ref=ticket.ref))
+    elif t not in allowed_events(ticket, current_user, clock.now()):
+        flash(_("This action is not available for this ticket now."), "error")
+        return redirect(url_for("tickets.detail", ref=ticket.ref))
+    return render_template("tickets/event.html", ticket=ticket, form=form, transition=t), status
+
+
+def _state_label(state: State) -> str:
+    from ..domain import label
+
+    return label(state)

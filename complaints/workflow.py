@@ -1,0 +1,195 @@
+"""The ticket workflow: one declarative table that the UI, API, OpenAPI, docs and tests read.
+
+Each row says from which states an event may be fired, where it leads, which roles may
+fire it and what input it takes. Behaviour that is not a plain state change (what each
+event writes on the ticket) lives in ``tickets.operations``; nothing else decides
+whether an event is allowed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from flask_babel import lazy_gettext as _l
+
+from .domain import Channel, Contact, Factor, Finding, Kind, RejectReason, Role, Severity, State
+
+if TYPE_CHECKING:
+    from .models import Ticket, User
+
+ALL_ROLES = frozenset(Role)
+MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+
+# Text limits, shared by the validation, the forms and the OpenAPI description.
+SHORT_TEXT = 100
+NOTE_TEXT = 2000
+LONG_TEXT = 5000
+
+
+@dataclass(frozen=True)
+class Field:
+    """One input of an event.
+
+    ``type`` is one of: text, choice, int, bool, user, ticket, datetime, phone, office.
+    ``required_when`` = (other field, value): required only when the other field has it.
+    ``only_when`` = (other field, value): refused unless the other field has that value.
+    """
+
+    name: str
+    type: str
+    label: Any
+    required: bool = True
+    choices: type[StrEnum] | None = None
+    max_length: int | None = None
+    multiline: bool = False
+    minimum: int | None = None
+    maximum: int | None = None
+    required_when: tuple[str, Any] | None = None
+    only_when: tuple[str, Any] | None = None
+    role: Role | None = None  # for type "user": the role the named user must have
+    help: Any = None
+
+
+@dataclass(frozen=True)
+class Branch:
+    """When the input ``field`` equals ``value``, the event leads to ``target`` instead."""
+
+    field: str
+    value: Any
+    target: State
+
+
+@dataclass(frozen=True)
+class Transition:
+    event: str
+    sources: tuple[State | None, ...]
+    target: State
+    roles: frozenset[Role]
+    fields: tuple[Field, ...]
+    label: Any
+    branch: Branch | None = None
+    # From these source states the event is allowed only within N days of entering them.
+    windows: dict[State, int] = field(default_factory=dict)
+
+    def field_names(self) -> list[str]:
+        return [f.name for f in self.fields]
+
+    def target_for(self, data: dict[str, Any]) -> State:
+        if self.branch and data.get(self.branch.field) == self.branch.value:
+            return self.branch.target
+        return self.target
+
+
+NOTE = Field("note", "text", _l("Note"), max_length=NOTE_TEXT, multiline=True)
+
+TRANSITIONS: tuple[Transition, ...] = (
+    Transition(
+        "log", (None,), State.NEW, ALL_ROLES, label=_l("Log"),
+        fields=(
+            Field("kind", "choice", _l("Kind"), choices=Kind),
+            Field("channel", "choice", _l("Channel"), choices=Channel),
+            Field("office", "office", _l("Office")),
+            Field("description", "text", _l("Description"), max_length=LONG_TEXT,
+                  multiline=True),
+            Field("occurred_at", "datetime", _l("When it happened")),
+            Field("customer_name", "text", _l("Customer name"), required=False,
+                  required_when=("kind", Kind.COMPLAINT), max_length=SHORT_TEXT),
+            Field("customer_phone", "phone", _l("Customer phone"), required=False,
+                  required_when=("kind", Kind.COMPLAINT)),
+            Field("clerk", "user", _l("Clerk involved"), required=False, role=Role.CLERK),
+        ),
+    ),
+    Transition(
+        "triage", (State.NEW,), State.TRIAGED, MANAGERS, label=_l("Triage"),
+        fields=(
+            Field("severity", "choice", _l("Severity"), choices=Severity),
+            Field("category", "choice", _l("Category"), choices=Factor),
+            Field("assignee", "user", _l("Assignee"), role=Role.SUPERVISOR),
+        ),
+    ),
+    Transition(
+        "reject", (State.NEW,), State.REJECTED, MANAGERS, label=_l("Reject"),
+        fields=(
+            Field("reason", "choice", _l("Reason"), choices=RejectReason),
+            Field("duplicate_of", "ticket", _l("Duplicate of (reference)"), required=False,
+                  required_when=("reason", RejectReason.DUPLICATE),
+                  only_when=("reason", RejectReason.DUPLICATE)),
+        ),
+    ),
+    Transition(
+        "request_info", (State.TRIAGED,), State.AWAITING_CUSTOMER, MANAGERS,
+        label=_l("Request information"), fields=(NOTE,),
+    ),
+    Transition(
+        "info_received", (State.AWAITING_CUSTOMER,), State.TRIAGED, ALL_ROLES,
+        label=_l("Information received"), fields=(NOTE,),
+    ),
+    Transition(
+        "resolve", (State.TRIAGED,), State.RESOLVED, MANAGERS, label=_l("Resolve"),
+        fields=(
+            Field("resolution", "text", _l("Resolution"), max_length=LONG_TEXT, multiline=True),
+            Field("finding", "choice", _l("Finding"), choices=Finding),
+            Field("attributed_clerk", "user", _l("Clerk at fault"), required=False,
+                  role=Role.CLERK, only_when=("finding", Finding.SUBSTANTIATED)),
+        ),
+    ),
+    Transition(
+        "follow_up", (State.RESOLVED,), State.CLOSED, ALL_ROLES, label=_l("Follow up"),
+        branch=Branch("satisfied", False, State.TRIAGED),
+        fields=(
+            Field("contact", "choice", _l("Contact outcome"), choices=Contact),
+            Field("expectation", "int", _l("Expectation (1 to 5)"), required=False,
+                  minimum=1, maximum=5, required_when=("contact", Contact.REACHED),
+                  only_when=("contact", Contact.REACHED)),
+            Field("perception", "int", _l("Perception (1 to 5)"), required=False,
+                  minimum=1, maximum=5, required_when=("contact", Contact.REACHED),
+                  only_when=("contact", Contact.REACHED)),
+            Field("satisfied", "bool", _l("Satisfied"), required=False,
+                  required_when=("contact", Contact.REACHED),
+                  only_when=("contact", Contact.REACHED)),
+        ),
+    ),
+    Transition(
+        "reopen", (State.RESOLVED, State.CLOSED), State.TRIAGED, MANAGERS, label=_l("Reopen"),
+        windows={State.CLOSED: 30},
+        fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
+    ),
+)
+
+BY_EVENT: dict[str, Transition] = {t.event: t for t in TRANSITIONS}
+EVENTS: tuple[str, ...] = tuple(t.event for t in TRANSITIONS if t.event != "log")
+
+
+def transition(event: str) -> Transition | None:
+    return BY_EVENT.get(event)
+
+
+def events_from(state: State) -> list[Transition]:
+    return [t for t in TRANSITIONS if state in t.sources]
+
+
+def window_open(t: Transition, ticket: Ticket, now: datetime) -> bool:
+    days = t.windows.get(ticket.state)
+    if days is None:
+        return True
+    since = ticket.closed_at or ticket.updated_at
+    return now - since <= timedelta(days=days)
+
+
+def role_may(t: Transition, user: User) -> bool:
+    return user.role in t.roles
+
+
+def allowed_events(ticket: Ticket, user: User, now: datetime) -> list[Transition]:
+    """The events this user may fire on this ticket now (scope, role, state, windows)."""
+    from .authz import can_access_office
+
+    if not can_access_office(user, ticket.office_id):
+        return []
+    return [
+        t for t in events_from(ticket.state)
+        if role_may(t, user) and window_open(t, ticket, now)
+    ]

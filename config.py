@@ -1,0 +1,98 @@
+"""Configuration from environment variables: one base class, one subclass per environment."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+def _bool(name: str, default: bool = False) -> bool:
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _default_sqlite_url() -> str:
+    instance = Path(os.environ.get("INSTANCE_PATH", BASE_DIR / "instance"))
+    return f"sqlite:///{instance / 'complaints.sqlite3'}"
+
+
+def normalise_db_url(url: str) -> str:
+    """Let users write postgres:// or postgresql:// and still get psycopg 3."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SQLALCHEMY_DATABASE_URI = normalise_db_url(os.environ.get("DATABASE_URL") or _default_sqlite_url())
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
+    SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
+    SMTP_PORT = int(os.environ.get("SMTP_PORT", "25"))
+    SMTP_USER = os.environ.get("SMTP_USER", "")
+    SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
+    SMTP_STARTTLS = _bool("SMTP_STARTTLS")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "complaints@localhost")
+    BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
+    DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
+    TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
+    SCHEDULER_EMBEDDED = _bool("SCHEDULER_EMBEDDED")
+    BABEL_DEFAULT_LOCALE = DEFAULT_LOCALE
+    BABEL_DEFAULT_TIMEZONE = TIMEZONE
+    LANGUAGES = ("zh_CN", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    REMEMBER_COOKIE_HTTPONLY = True
+    REMEMBER_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a form open all morning
+    MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: no legitimate request is larger
+    PAGE_SIZE = 25
+    TESTING = False
+
+    @classmethod
+    def init_app(cls, app) -> None:  # noqa: ANN001 - Flask app
+        pass
+
+
+class DevelopmentConfig(Config):
+    DEBUG = False
+
+
+class TestingConfig(Config):
+    TESTING = True
+    SQLALCHEMY_DATABASE_URI = "sqlite://"
+    WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
+    SECRET_KEY = "test-secret"  # noqa: S105 - tests only
+    SERVER_NAME = None
+
+
+class ProductionConfig(Config):
+    SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
+    REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+    @classmethod
+    def init_app(cls, app) -> None:  # noqa: ANN001
+        if not os.environ.get("SECRET_KEY") or app.config["SECRET_KEY"] == Config.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set to start in production")
+        if not os.environ.get("DATABASE_URL"):
+            raise RuntimeError("DATABASE_URL must be set to start in production")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_for(name: str | None = None) -> type[Config]:
+    name = name or os.environ.get("COMPLAINTS_ENV", "development")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"unknown COMPLAINTS_ENV {name!r}; one of {sorted(CONFIGS)}") from None

@@ -1,0 +1,213 @@
+"""Fixtures shared by every test: app, client, CLI runner, people, login and API helpers.
+
+The suite runs on SQLite always and, when TEST_DATABASE_URL is set, on PostgreSQL too:
+every test that uses `app` runs once per backend. The schema is built by the Alembic
+migrations (so they are tested from an empty database on each backend).
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import create_engine, text
+
+from complaints import create_app
+from complaints.extensions import db
+
+PASSWORD = "correct-horse-1"
+PG_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def _backends() -> list[str]:
+    return ["sqlite", "postgresql"] if PG_URL else ["sqlite"]
+
+
+def _pg_url() -> str:
+    from config import normalise_db_url
+
+    return normalise_db_url(PG_URL or "")
+
+
+def _reset_pg_schema(url: str) -> None:
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def _migrate(url: str) -> None:
+    from flask_migrate import upgrade
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+@pytest.fixture(scope="session", params=_backends())
+def database_url(request, tmp_path_factory) -> str:
+    """One migrated database per backend for the whole run."""
+    if request.param == "sqlite":
+        path: Path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+        url = f"sqlite:///{path}"
+    else:
+        url = _pg_url()
+        _reset_pg_schema(url)
+    _migrate(url)
+    return url
+
+
+@pytest.fixture
+def backend(database_url: str) -> str:
+    return "postgresql" if database_url.startswith("postgresql") else "sqlite"
+
+
+def _wipe(app: Flask) -> None:
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))  # noqa: S608 - table names
+        db.engine.dispose()
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+    _wipe(app)
+    with app.app_context():
+        yield app
+        db.session.remove()
+    _wipe(app)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class World:
+    """Two offices with a clerk and a supervisor each, a second clerk in A, and an admin."""
+
+    office_a: object
+    office_b: object
+    clerk_a: object
+    clerk_a2: object
+    sup_a: object
+    clerk_b: object
+    sup_b: object
+    admin: object
+
+    def users(self) -> dict[str, object]:
+        return {k: v for k, v in vars(self).items() if not k.startswith("office")}
+
+
+@pytest.fixture
+def world(app: Flask) -> World:
+    from complaints.admin.operations import create_office, create_user
+
+    a = create_office("SH-0101", "上海徐汇营业部")
+    b = create_office("SH-0102", "上海静安营业部")
+    w = World(
+        office_a=a, office_b=b,
+        clerk_a=create_user("clerk.a@example.com", "王芳", "clerk", ["SH-0101"], PASSWORD),
+        clerk_a2=create_user("clerk.a2@example.com", "李娜", "clerk", ["SH-0101"], PASSWORD),
+        sup_a=create_user("sup.a@example.com", "孙建国", "supervisor", ["SH-0101"], PASSWORD),
+        clerk_b=create_user("clerk.b@example.com", "张伟", "clerk", ["SH-0102"], PASSWORD),
+        sup_b=create_user("sup.b@example.com", "吴丽华", "supervisor", ["SH-0102"], PASSWORD),
+        admin=create_user("admin@example.com", "管理员", "admin", [], PASSWORD),
+    )
+    db.session.commit()
+    return w
+
+
+@pytest.fixture
+def login(client: FlaskClient):
+    """Sign a user in through the real login form; returns the client."""
+
+    def _login(user, password: str = PASSWORD) -> FlaskClient:
+        client.post("/logout")
+        resp = client.post("/login", data={"email": user.email, "password": password})
+        assert resp.status_code == 302, resp.data[:500]
+        return client
+
+    return _login
+
+
+@pytest.fixture
+def token_for(app: Flask):
+    from complaints.auth.tokens import issue_token
+
+    def _token(user) -> dict[str, str]:
+        token = issue_token(user, datetime.now(UTC))
+        db.session.commit()
+        return {"Authorization": f"Bearer {token}"}
+
+    return _token
+
+
+@pytest.fixture
+def api(client: FlaskClient, token_for):
+    """api(user).get/post/patch(path, json=...) with the user's bearer token."""
+
+    def _api(user) -> SimpleNamespace:
+        headers = token_for(user)
+
+        def call(method: str):
+            def _do(path: str, **kw):
+                return client.open(f"/api/v1{path}", method=method, headers=headers, **kw)
+            return _do
+
+        return SimpleNamespace(get=call("GET"), post=call("POST"), patch=call("PATCH"),
+                               put=call("PUT"), delete=call("DELETE"), headers=headers)
+
+    return _api
+
+
+def complaint_body(office: str = "SH-0101", **over) -> dict:
+    body = {
+        "kind": "complaint", "channel": "counter", "office": office,
+        "description": "营业员态度生硬，客户等候过久。",
+        "occurred_at": "2026-11-20T09:30:00+08:00",
+        "customer_name": "王先生", "customer_phone": "13812345678",
+    }
+    body.update(over)
+    return body
+
+
+@pytest.fixture
+def make_ticket(app: Flask, world: World):
+    """Log a ticket through the domain operation and commit; returns it."""
+    from complaints.tickets.operations import log_ticket
+
+    def _make(actor=None, office: str = "SH-0101", **over):
+        ticket = log_ticket(actor or world.clerk_a, complaint_body(office, **over),
+                            now=datetime.now(UTC))
+        db.session.commit()
+        return ticket
+
+    return _make
