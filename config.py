@@ -77,10 +77,15 @@ class ProductionConfig(Config):
 
     @classmethod
     def init_app(cls, app) -> None:  # noqa: ANN001
-        if not os.environ.get("SECRET_KEY") or app.config["SECRET_KEY"] == Config.SECRET_KEY:
-            raise RuntimeError("SECRET_KEY must be set to start in production")
-        if not os.environ.get("DATABASE_URL"):
+        # Read at start-up, not import: a production start without secrets is refused.
+        secret = os.environ.get("SECRET_KEY", "")
+        if len(secret) < 16 or secret == Config.SECRET_KEY:
+            raise RuntimeError("SECRET_KEY must be set (16 characters or more) to start in production")
+        url = os.environ.get("DATABASE_URL")
+        if not url:
             raise RuntimeError("DATABASE_URL must be set to start in production")
+        app.config["SECRET_KEY"] = secret
+        app.config["SQLALCHEMY_DATABASE_URI"] = normalise_db_url(url)
 
 
 CONFIGS = {

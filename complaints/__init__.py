@@ -14,7 +14,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     """The application factory. Starts no scheduler: that is its own process."""
     from config import config_for
 
-    from . import cli, logging_setup, web_errors
+    from . import cli, logging_setup, security_headers, web_errors
     from .extensions import babel, csrf, db, login_manager, migrate
     from .i18n import select_locale, select_timezone
 
@@ -56,6 +56,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
 
     web_errors.init_app(app)
+    security_headers.init_app(app)
     cli.init_app(app)
     from .templating import init_app as init_templating
 

@@ -85,3 +85,12 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(offices_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(workflow_cmd)
+
+
+@click.command("workflow")
+def workflow_cmd() -> None:
+    """Print the workflow table (as in the README)."""
+    from .workflow import markdown_table
+
+    click.echo(markdown_table())

@@ -193,3 +193,18 @@ def allowed_events(ticket: Ticket, user: User, now: datetime) -> list[Transition
         t for t in events_from(ticket.state)
         if role_may(t, user) and window_open(t, ticket, now)
     ]
+
+
+def markdown_table() -> str:
+    """The table as the README shows it (a test keeps the two in step)."""
+    lines = ["| from | event | to | who |", "|---|---|---|---|"]
+    for t in TRANSITIONS:
+        sources = ", ".join(s.value for s in t.sources if s) or "(none)"
+        target = t.target.value
+        if t.branch:
+            target += f" ({t.branch.target.value} when not {t.branch.field})"
+        for state, days in t.windows.items():
+            target += f" ({state.value}: within {days} days)"
+        roles = ", ".join(r.value for r in Role if r in t.roles)
+        lines.append(f"| {sources} | {t.event} | {target} | {roles} |")
+    return "\n".join(lines)
