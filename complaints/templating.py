@@ -3,19 +3,46 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from flask import Flask, request, url_for
-from flask_babel import format_datetime, get_locale
+from flask_babel import format_datetime, get_locale, gettext
 
 from .authz import phone_for
 from .domain import label
-from .workflow import TRANSITIONS
+from .workflow import BY_EVENT, TRANSITIONS
 
 
 def _dt(value: datetime | None, fmt: str = "medium") -> str:
     if value is None:
         return ""
     return format_datetime(value, fmt)
+
+
+def _field(event: str, name: str):  # noqa: ANN202
+    t = BY_EVENT.get(event)
+    return next((f for f in t.fields if f.name == name), None) if t else None
+
+
+def _field_label(event: str, name: str) -> str:
+    """The translated label of an event's input, for showing history payloads."""
+    f = _field(event, name)
+    return str(f.label) if f else name
+
+
+def _payload_value(event: str, name: str, value: Any) -> str:
+    """A history payload value as a person reads it: labels, yes/no, local times."""
+    f = _field(event, name)
+    if isinstance(value, bool):
+        return gettext("Yes") if value else gettext("No")
+    if f is not None and f.type == "datetime" and isinstance(value, str):
+        try:
+            return _dt(datetime.fromisoformat(value))
+        except ValueError:
+            return value
+    if isinstance(value, str):
+        return label(value)
+    return str(value)
 
 
 def _page_url(page: int) -> str:
@@ -25,7 +52,9 @@ def _page_url(page: int) -> str:
 
 
 def init_app(app: Flask) -> None:
-    app.jinja_env.globals.update(label=label, get_locale=get_locale, phone_for=phone_for, page_url=_page_url,
+    app.jinja_env.globals.update(label=label, field_label=_field_label,
+                                 payload_value=_payload_value, get_locale=get_locale,
+                                 phone_for=phone_for, page_url=_page_url,
                                  transitions=TRANSITIONS,
                                  transitions_by_event={t.event: t for t in TRANSITIONS})
     app.jinja_env.filters["dt"] = _dt

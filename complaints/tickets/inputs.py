@@ -153,7 +153,10 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
         # Web forms send local wall time: read it in the office's time zone.
         zone = ZoneInfo(office.timezone if office else "Asia/Shanghai")
         parsed = parsed.replace(tzinfo=zone)
-    parsed = parsed.astimezone(UTC)
+    try:
+        parsed = parsed.astimezone(UTC)
+    except (OverflowError, ValueError):  # e.g. year 9999 with a negative offset
+        raise _Invalid(_("Cannot be in the future.")) from None
     if parsed > now + CLOCK_SKEW:
         raise _Invalid(_("Cannot be in the future."))
     if parsed < EARLIEST:

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import can_access_office, is_admin
@@ -103,7 +104,8 @@ def fire_event(
     ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
     try:
         db.session.flush()
-    except StaleDataError:
+    except (StaleDataError, IntegrityError):
+        # Another request changed the ticket between our read and our write.
         raise Conflict(
             _("The ticket was changed by someone else. Reload it and try again.")
         ) from None
