@@ -1,0 +1,222 @@
+"""The command line: offices create, users create, users token, seed-demo.
+
+Commands run through Flask's CLI runner against the test app, and their effects are
+checked the way people would meet them: signing in, calling the API, reading tickets.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from complaints.domain import Role, State
+from complaints.extensions import db
+from complaints.models import ApiToken, Office, Ticket, User
+from tests.conftest import PASSWORD
+
+
+def _count(model) -> int:
+    return db.session.scalar(select(func.count()).select_from(model))
+
+
+def _user(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == email))
+
+
+def _signs_in(client, email: str, password: str) -> bool:
+    client.post("/logout")
+    return client.post("/login", data={"email": email, "password": password}).status_code == 302
+
+
+# offices create
+
+def test_offices_create(runner):
+    result = runner.invoke(args=["offices", "create", "sh-0301", "上海浦东营业部"])
+    assert result.exit_code == 0, result.output
+    assert "SH-0301" in result.output
+    office = db.session.scalar(select(Office).where(Office.code == "SH-0301"))
+    assert office.name == "上海浦东营业部" and office.timezone == "Asia/Shanghai" and office.active
+
+    result = runner.invoke(args=["offices", "create", "BJ-0201", "北京朝阳营业部", "--timezone", "Asia/Urumqi"])
+    assert result.exit_code == 0, result.output
+    assert db.session.scalar(select(Office.timezone).where(Office.code == "BJ-0201")) == "Asia/Urumqi"
+
+
+@pytest.mark.parametrize(("args", "field"), [
+    (["SH-0301", "重复"], "code"),                       # the code exists already
+    (["x", "太短的代码"], "code"),
+    (["SH 0302", "有空格"], "code"),
+    (["SH-0303", "   "], "name"),
+    (["SH-0304", "时区错误", "--timezone", "Mars/Olympus"], "timezone"),
+])
+def test_offices_create_refuses_bad_input(runner, args, field):
+    assert runner.invoke(args=["offices", "create", "SH-0301", "上海浦东营业部"]).exit_code == 0
+    result = runner.invoke(args=["offices", "create", *args])
+    assert result.exit_code != 0
+    assert "Error:" in result.output and f"{field}:" in result.output, result.output
+    assert _count(Office) == 1  # nothing written
+
+
+# users create
+
+def test_users_create_each_role_and_sign_in(runner, client):
+    for code in ("SH-0101", "SH-0102"):
+        assert runner.invoke(args=["offices", "create", code, f"营业部 {code}"]).exit_code == 0
+    cases = [
+        (["clerk.new@example.com", "--role", "clerk", "--office", "SH-0101", "--name", "王芳"],
+         Role.CLERK, {"SH-0101"}),
+        (["Sup.New@Example.com", "--role", "supervisor", "--office", "SH-0101", "--office", "sh-0102"],
+         Role.SUPERVISOR, {"SH-0101", "SH-0102"}),
+        (["root@example.com", "--role", "admin"], Role.ADMIN, set()),
+    ]
+    for args, role, offices in cases:
+        result = runner.invoke(args=["users", "create", *args, "--password", PASSWORD])
+        assert result.exit_code == 0, result.output
+        email = args[0].lower()
+        assert f"created {role.value} {email}" in result.output
+        user = _user(email)
+        assert user.role == role and user.active
+        assert {o.code for o in user.offices} == offices
+        assert user.password_hash != PASSWORD  # hashed, never stored as typed
+        assert _signs_in(client, email, PASSWORD)
+        assert not _signs_in(client, email, "wrong-password-1")
+    assert _user("clerk.new@example.com").name == "王芳"
+    assert _user("root@example.com").name == "root"  # default: the part before @
+
+
+def test_users_create_prompts_for_the_password_twice(runner, client):
+    result = runner.invoke(args=["users", "create", "boss@example.com", "--role", "admin"],
+                           input=f"{PASSWORD}\n{PASSWORD}\n")
+    assert result.exit_code == 0, result.output
+    assert PASSWORD not in result.output  # hidden input is not echoed
+    assert _signs_in(client, "boss@example.com", PASSWORD)
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["c1@example.com", "--role", "clerk", "--password", PASSWORD], "offices:"),
+    (["c2@example.com", "--role", "clerk", "--office", "SH-0101", "--office", "SH-0102",
+      "--password", PASSWORD], "offices:"),
+    (["c3@example.com", "--role", "clerk", "--office", "XX-9999", "--password", PASSWORD], "XX-9999"),
+    (["s1@example.com", "--role", "supervisor", "--password", PASSWORD], "offices:"),
+    (["c4@example.com", "--role", "clerk", "--office", "SH-0101", "--password", "short"], "password:"),
+    (["not-an-email", "--role", "clerk", "--office", "SH-0101", "--password", PASSWORD], "email:"),
+    (["taken@example.com", "--role", "admin", "--password", PASSWORD], "email:"),
+    (["c5@example.com", "--role", "janitor", "--office", "SH-0101", "--password", PASSWORD], "--role"),
+    (["c6@example.com", "--office", "SH-0101", "--password", PASSWORD], "--role"),
+])
+def test_users_create_refuses_bad_input(runner, args, message):
+    for code in ("SH-0101", "SH-0102"):
+        assert runner.invoke(args=["offices", "create", code, f"营业部 {code}"]).exit_code == 0
+    assert runner.invoke(args=["users", "create", "taken@example.com", "--role", "clerk",
+                               "--office", "SH-0101", "--password", PASSWORD]).exit_code == 0
+    before = _count(User)
+    result = runner.invoke(args=["users", "create", *args])
+    assert result.exit_code != 0
+    assert "Error" in result.output and message in result.output, result.output
+    assert _count(User) == before  # nothing written
+    if "@" in args[0] and args[0] != "taken@example.com":
+        assert _user(args[0]) is None
+    assert _user("taken@example.com").role == Role.CLERK  # the existing user is untouched
+
+
+# users token
+
+def test_users_token_authenticates_the_api(runner, client, world):
+    result = runner.invoke(args=["users", "token", world.sup_a.email])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip()
+    assert len(token) >= 32 and " " not in token
+    # Only the hash is kept.
+    assert db.session.scalar(select(ApiToken).where(ApiToken.token_hash == token)) is None
+
+    resp = client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"})
+    assert resp.status_code == 200, resp.json
+    resp = client.post("/api/v1/tickets", headers={"Authorization": f"Bearer {token}"}, json={
+        "kind": "error", "channel": "counter", "office": "SH-0101", "description": "邮资计算错误。",
+        "occurred_at": "2026-11-20T09:30:00+08:00"})
+    assert resp.status_code == 201, resp.json
+    assert resp.json["history"][0]["actor"] in (world.sup_a.email, world.sup_a.name)
+
+    # A second token is a new one; both work. A made-up one does not.
+    second = runner.invoke(args=["users", "token", world.sup_a.email]).output.strip()
+    assert second != token
+    assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {second}"}).status_code == 200
+    assert client.get("/api/v1/tickets", headers={"Authorization": f"Bearer {token}x"}).status_code == 401
+
+
+def test_users_token_for_unknown_email_fails(runner, world):
+    before = _count(ApiToken)
+    result = runner.invoke(args=["users", "token", "nobody@example.com"])
+    assert result.exit_code != 0
+    assert "Error" in result.output
+    assert _count(ApiToken) == before
+
+
+# seed-demo
+
+@pytest.fixture
+def demo(runner):
+    started = datetime.now(UTC)
+    result = runner.invoke(args=["seed-demo"])
+    assert result.exit_code == 0, result.output
+    return started, result.output
+
+
+def test_seed_demo_people_and_offices(demo, client):
+    _started, output = demo
+    offices = db.session.scalars(select(Office)).all()
+    assert len(offices) == 3
+    users = db.session.scalars(select(User)).all()
+    admins = [u for u in users if u.role == Role.ADMIN]
+    assert len(admins) == 1
+    for office in offices:
+        staff = [u for u in users if office in u.offices]
+        assert sum(u.role == Role.CLERK for u in staff) >= 2, office.code
+        assert sum(u.role == Role.SUPERVISOR for u in staff) >= 1, office.code
+    # The demo accounts sign in with the password the command prints.
+    password = output.rsplit(" ", 1)[-1].strip()
+    supervisor = next(u for u in users if u.role == Role.SUPERVISOR)
+    assert _signs_in(client, admins[0].email, password)
+    assert _signs_in(client, supervisor.email, password)
+
+
+def test_seed_demo_tickets_cover_the_workflow_over_three_months(demo):
+    started, _output = demo
+    tickets = db.session.scalars(
+        select(Ticket).options(selectinload(Ticket.events), selectinload(Ticket.logged_by))
+    ).all()
+    assert 150 <= len(tickets) <= 250
+    assert {t.state for t in tickets} == set(State)  # every state of the workflow
+    assert len({t.ref for t in tickets}) == len(tickets)
+
+    done = datetime.now(UTC)
+    created = [t.created_at for t in tickets]
+    assert min(created) >= started - timedelta(days=92)
+    assert max(created) <= done
+    # Spread over the three months, not bunched up.
+    for month in range(3):
+        lo, hi = started - timedelta(days=30 * (month + 1)), started - timedelta(days=30 * month)
+        assert sum(lo <= c < hi for c in created) >= 20, month
+
+    for t in tickets:
+        # The history chains: log from nothing to new, each event starts where the last ended.
+        events = t.events
+        assert [e.seq for e in events] == list(range(1, len(events) + 1)), t.ref
+        assert events[0].event == "log" and events[0].from_state is None and events[0].to_state == State.NEW
+        for prev, nxt in zip(events, events[1:], strict=False):
+            assert nxt.from_state == prev.to_state, t.ref
+            assert nxt.at >= prev.at, t.ref
+        assert events[-1].to_state == t.state, t.ref
+        assert t.version == len(events), t.ref
+        assert t.occurred_at <= t.created_at + timedelta(minutes=1), t.ref
+        assert t.office in t.logged_by.offices or t.logged_by.role == Role.ADMIN, t.ref
+
+
+def test_seed_demo_refuses_to_load_twice(demo, runner):
+    counts = (_count(Office), _count(User), _count(Ticket))
+    result = runner.invoke(args=["seed-demo"])
+    assert "not loaded" in result.output, result.output
+    assert (_count(Office), _count(User), _count(Ticket)) == counts

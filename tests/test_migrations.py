@@ -1,0 +1,189 @@
+"""The Alembic migrations build the whole schema from nothing, and never drift from the models.
+
+Each test gets an empty database of its own (a fresh SQLite file; on PostgreSQL a scratch
+database created beside TEST_DATABASE_URL's and dropped after), so it never sees the
+shared test database's state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask, current_app
+from flask_migrate import check, downgrade, upgrade
+from sqlalchemy import create_engine, inspect, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
+
+from complaints import create_app
+from complaints.extensions import db
+from complaints.paths import resource_dir
+
+
+def _scratch_pg_database(base_url: str) -> tuple[str, Callable[[], None]]:
+    url = make_url(base_url)
+    name = f"{url.database}_mig_{uuid.uuid4().hex[:8]}"
+    admin = create_engine(url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+
+    def drop() -> None:
+        with admin.connect() as conn:
+            conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+    return url.set(database=name).render_as_string(hide_password=False), drop
+
+
+@pytest.fixture
+def empty_app(backend: str, database_url: str, tmp_path) -> Iterator[Flask]:
+    """An app bound to an empty database of the current backend, inside an app context."""
+    if backend == "sqlite":
+        path = tmp_path / "fresh.sqlite3"
+        assert not path.exists()
+        url, drop = f"sqlite:///{path}", (lambda: None)
+    else:
+        url, drop = _scratch_pg_database(database_url)
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    try:
+        with app.app_context():
+            yield app
+            db.session.remove()
+            db.engine.dispose()
+    finally:
+        drop()
+
+
+def _tables() -> set[str]:
+    return set(inspect(db.engine).get_table_names())
+
+
+def _model_tables() -> set[str]:
+    return set(db.metadata.tables)
+
+
+def _drift() -> list:
+    """Autogenerate's diff between the live schema and the models, with env.py's settings."""
+    conf = dict(current_app.extensions["migrate"].configure_args)
+    conf.setdefault("compare_type", True)  # as migrations/env.py
+    conf.setdefault("render_as_batch", True)
+    with db.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={**conf, "target_metadata": db.metadata})
+        return compare_metadata(ctx, db.metadata)
+
+
+def _head() -> str:
+    from alembic.config import Config
+
+    cfg = Config(str(resource_dir("migrations") / "alembic.ini"))
+    cfg.set_main_option("script_location", str(resource_dir("migrations")))
+    return ScriptDirectory.from_config(cfg).get_current_head()
+
+
+def _current_revision() -> str | None:
+    with db.engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def test_env_py_compares_types_like_this_test():
+    # _drift() mirrors env.py's settings; if env.py changes them, this test must follow.
+    env = (resource_dir("migrations") / "env.py").read_text()
+    assert 'conf_args.setdefault("compare_type", True)' in env
+    assert 'conf_args.setdefault("render_as_batch", True)' in env
+
+
+def test_upgrade_from_empty_builds_every_table_without_drift(empty_app):
+    assert _tables() == set()
+    upgrade()
+    assert _current_revision() == _head()
+    assert _model_tables() <= _tables()
+    assert _tables() - _model_tables() == {"alembic_version"}
+    diff = _drift()
+    assert diff == [], f"models and migrations drift apart: {diff}"
+    # And alembic's own check, run through env.py exactly as `flask db check` would.
+    check()
+
+
+def test_downgrade_to_base_and_upgrade_again(empty_app):
+    upgrade()
+    downgrade(revision="base")
+    assert _tables() - {"alembic_version"} == set()
+    assert _current_revision() is None
+    upgrade()
+    assert _current_revision() == _head()
+    assert _drift() == []
+
+
+def test_queue_indexes_exist(empty_app):
+    upgrade()
+    insp = inspect(db.engine)
+    tickets = {ix["name"]: ix["column_names"] for ix in insp.get_indexes("tickets")}
+    # The queue filters by office and state and pages by id: these serve it.
+    assert tickets["ix_tickets_office_state_id"] == ["office_id", "state", "id"]
+    assert tickets["ix_tickets_state_id"] == ["state", "id"]
+    assert tickets["ix_tickets_kind_id"] == ["kind", "id"]
+    # Every index the models declare exists with the same columns.
+    for table in db.metadata.sorted_tables:
+        live = {ix["name"]: ix["column_names"] for ix in insp.get_indexes(table.name)}
+        for ix in table.indexes:
+            assert live.get(ix.name) == [c.name for c in ix.columns], (table.name, ix.name)
+
+
+def _insert_ticket(conn, **over) -> None:
+    now = datetime.now(UTC)
+    row = {
+        "ref": f"C-2026-{uuid.uuid4().int % 10**6:06d}", "kind": "complaint", "channel": "counter",
+        "state": "new", "version": 1, "office_id": 1, "description": "x", "occurred_at": now,
+        "logged_by_id": 1, "created_at": now, "updated_at": now,
+        "expectation": None, "perception": None,
+    }
+    row.update(over)
+    cols = ", ".join(row)
+    params = ", ".join(f":{k}" for k in row)
+    conn.execute(text(f"INSERT INTO tickets ({cols}) VALUES ({params})"), row)
+
+
+def _fk_rows(conn) -> None:
+    now = datetime.now(UTC)
+    conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
+                      "VALUES (1, 'SH-0101', 'x', 'Asia/Shanghai', true, :now)"), {"now": now})
+    conn.execute(text("INSERT INTO users (id, email, name, role, password_hash, active, created_at) "
+                      "VALUES (1, 'a@example.com', 'a', 'clerk', 'x', true, :now)"), {"now": now})
+
+
+@pytest.mark.parametrize(("column", "bad"), [
+    ("state", "lost"), ("kind", "praise"), ("channel", "pigeon"), ("severity", "urgent"),
+    ("version", 0), ("expectation", 6), ("perception", 0),
+])
+def test_check_constraints_reject_raw_sql(empty_app, column, bad):
+    upgrade()
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        _insert_ticket(conn)  # the same row with good values is accepted
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        _insert_ticket(conn, **{column: bad})
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == 1
+
+
+def test_history_state_is_checked_too(empty_app):
+    upgrade()
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        _insert_ticket(conn, id=1)
+    now = datetime.now(UTC)
+    sql = text("INSERT INTO ticket_events (ticket_id, seq, event, from_state, to_state, actor_id, payload, at) "
+               "VALUES (1, :seq, 'log', NULL, :to, 1, '{}', :now)")
+    with db.engine.begin() as conn:
+        conn.execute(sql, {"seq": 1, "to": "new", "now": now})
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(sql, {"seq": 2, "to": "limbo", "now": now})
+    # And one event per (ticket, seq): history cannot fork.
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        conn.execute(sql, {"seq": 1, "to": "new", "now": now})
