@@ -37,7 +37,11 @@ class Config:
     SMTP_USER = os.environ.get("SMTP_USER", "")
     SMTP_PASSWORD = os.environ.get("SMTP_PASSWORD", "")
     SMTP_STARTTLS = _bool("SMTP_STARTTLS")
+    SMTP_TIMEOUT = float(os.environ.get("SMTP_TIMEOUT", "15"))
+    SMTP_CAFILE = os.environ.get("SMTP_CAFILE", "")  # extra CA for a private mail server
     MAIL_FROM = os.environ.get("MAIL_FROM", "complaints@localhost")
+    MAIL_MAX_REJECTIONS = int(os.environ.get("MAIL_MAX_REJECTIONS", "3"))
+    DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))  # local hour from which digests go out
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")

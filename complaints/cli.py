@@ -81,11 +81,65 @@ def seed_demo(tickets: int, seed: int) -> None:
     click.echo(report)
 
 
+sla_cli = AppGroup("sla", help="SLA clocks and reminders.")
+
+
+@sla_cli.command("scan")
+def sla_scan() -> None:
+    """One pass: decide the reminders that are due, queue digests, deliver the outbox (for cron)."""
+    from flask import current_app
+
+    from .scheduler import run_pass
+
+    result = run_pass(current_app._get_current_object())  # type: ignore[attr-defined]
+    click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
+
+
+@click.command("scheduler")
+def scheduler_cmd() -> None:
+    """Run the periodic jobs (SLA scan, mail delivery, digests) in this process until stopped."""
+    from flask import current_app
+
+    from .scheduler import JOBS, build
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    click.echo("scheduler: " + ", ".join(job.id for job in JOBS))
+    try:
+        build(app, background=False).start()
+    except (KeyboardInterrupt, SystemExit):
+        pass
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+def serve_cmd(host: str, port: int) -> None:
+    """Serve the app for a demo; with SCHEDULER_EMBEDDED=1 the scheduler runs inside it."""
+    from flask import current_app
+
+    from .scheduler import build
+
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    scheduler = None
+    if app.config.get("SCHEDULER_EMBEDDED"):
+        scheduler = build(app, background=True)
+        scheduler.start()
+        click.echo("scheduler embedded: SLA scan, mail delivery and digests run in this process")
+    try:
+        app.run(host=host, port=port, use_reloader=False, threaded=True)
+    finally:
+        if scheduler is not None:
+            scheduler.shutdown(wait=False)
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(offices_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(workflow_cmd)
+    app.cli.add_command(sla_cli)
+    app.cli.add_command(scheduler_cmd)
+    app.cli.add_command(serve_cmd)
 
 
 @click.command("workflow")

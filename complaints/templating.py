@@ -58,4 +58,25 @@ def init_app(app: Flask) -> None:
                                  transitions=TRANSITIONS,
                                  transitions_by_event={t.event: t for t in TRANSITIONS})
     app.jinja_env.filters["dt"] = _dt
+    app.jinja_env.filters["business_duration"] = _business_duration
+    app.jinja_env.globals["clock_label"] = _clock_label
+    app.jinja_env.globals["clock_state"] = _clock_state
     app.jinja_env.filters["label"] = label
+
+
+def _business_duration(seconds: int) -> str:
+    from .sla.messages import duration
+
+    return duration(seconds)
+
+
+def _clock_label(clock: str) -> str:
+    from .sla.messages import clock_label
+
+    return clock_label(clock)
+
+
+def _clock_state(deadline) -> str:  # noqa: ANN001
+    from .sla.status import state_of
+
+    return state_of(deadline)

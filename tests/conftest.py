@@ -211,3 +211,67 @@ def make_ticket(app: Flask, world: World):
         return ticket
 
     return _make
+
+
+# -- SLA and email ------------------------------------------------------------------------
+
+MONDAY_9 = datetime(2026, 11, 23, 1, 0, tzinfo=UTC)  # Monday 09:00 in Shanghai
+
+
+@dataclass
+class SmtpServer:
+    host: str
+    port: int
+    handler: object
+
+    @property
+    def messages(self) -> list:
+        return self.handler.messages
+
+
+class RecordingHandler:
+    """An aiosmtpd handler that keeps what it receives; addresses in `refuse` get a 550."""
+
+    def __init__(self) -> None:
+        self.messages: list = []
+        self.refuse: set[str] = set()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):  # noqa: ANN001,N802
+        if address in self.refuse:
+            return "550 5.1.1 mailbox unavailable"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,N802
+        from email import message_from_bytes
+        from email.policy import default
+
+        msg = message_from_bytes(envelope.content, policy=default)
+        self.messages.append(SimpleNamespace(rcpt=list(envelope.rcpt_tos), msg=msg,
+                                             subject=str(msg["Subject"]), body=msg.get_content()))
+        return "250 Message accepted"
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def smtp_server(app: Flask) -> Iterator[SmtpServer]:
+    """A real SMTP server on loopback (aiosmtpd); the app is pointed at it."""
+    from aiosmtpd.controller import Controller
+
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False, SMTP_USER="",
+                      SMTP_TIMEOUT=5, BASE_URL="https://complaints.example")
+    try:
+        yield SmtpServer("127.0.0.1", port, handler)
+    finally:
+        controller.stop()

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, PasswordField, SelectField, SelectMultipleField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..formkit import as_choices
+
 
 class OfficeForm(FlaskForm):
     code = StringField(_l("Code"), validators=[DataRequired(), Length(max=32)],
@@ -20,7 +22,7 @@ class UserForm(FlaskForm):
     offices = SelectMultipleField(_l("Offices"), choices=[])
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)],
                              description=_l("At least 8 characters."))
-    locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=as_choices([("zh_CN", "中文"), ("en", "English")]))
 
 
 class ConfirmForm(FlaskForm):

@@ -11,6 +11,7 @@ from ..authz import is_admin
 from ..domain import Role, choices
 from ..errors import InvalidInput
 from ..extensions import db
+from ..formkit import as_choices
 from ..models import Office, User
 from . import operations as ops
 from .forms import ConfirmForm, OfficeForm, UserForm
@@ -81,11 +82,11 @@ def office_edit(code: str):
 
 def _user_form(**kwargs) -> UserForm:  # noqa: ANN003
     form = UserForm(**kwargs)
-    form.role.choices = choices(Role)
-    form.offices.choices = [
+    form.role.choices = as_choices(choices(Role))
+    form.offices.choices = as_choices(
         (o.code, f"{o.code} {o.name}")
         for o in db.session.scalars(select(Office).order_by(Office.code))
-    ]
+    )
     return form
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import jsonify
 
-from ..domain import Channel, Kind, Role, State
+from ..domain import Channel, Kind, Role, Severity, State
 from ..workflow import TRANSITIONS, Field, Transition
 from . import bp
 
@@ -72,6 +72,27 @@ def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any
     return out
 
 
+SLA_PARAMS = [
+    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": [k.value for k in Kind]}},
+    {"name": "severity", "in": "path", "required": True,
+     "schema": {"type": "string", "enum": [s.value for s in Severity]}},
+]
+_SLA_FIELDS = {
+    "triage_minutes": {"type": "integer", "minimum": 1},
+    "resolve_minutes": {"type": "integer", "minimum": 1},
+    "follow_up_minutes": {"type": "integer", "minimum": 1},
+    "escalate_after_minutes": {"type": "integer", "minimum": 0},
+    "calendar": {"type": "string", "enum": ["business", "24x7"]},
+}
+SLA_SCHEMAS = {
+    "SlaPolicyInput": {"type": "object", "additionalProperties": False, "required": list(_SLA_FIELDS),
+                       "properties": _SLA_FIELDS},
+    "SlaPolicy": {"type": "object", "properties": {
+        **_SLA_FIELDS, "kind": {"type": "string"}, "severity": {"type": "string"},
+        "customised": {"type": "boolean"}}},
+}
+
+
 def build_spec() -> dict[str, Any]:
     events = [t for t in TRANSITIONS if t.event != "log"]
     log = next(t for t in TRANSITIONS if t.event == "log")
@@ -101,6 +122,10 @@ def build_spec() -> dict[str, Any]:
                         {"name": "kind", "in": "query",
                          "schema": {"type": "string", "enum": [k.value for k in Kind]}},
                         {"name": "office", "in": "query", "schema": {"type": "string"}},
+                        {"name": "due", "in": "query",
+                         "schema": {"type": "string", "enum": ["overdue", "soon"]}},
+                        {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
+                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["new", "due"]}},
                         {"name": "page", "in": "query",
                          "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
                         {"name": "per_page", "in": "query",
@@ -183,6 +208,20 @@ def build_spec() -> dict[str, Any]:
                           "responses": _responses("200", {"$ref": "#/components/schemas/User"},
                                                   "400", "403", "404", "422")},
             },
+            "/sla-policies": {
+                "get": {"operationId": "listSlaPolicies",
+                        "responses": _responses("200", {"type": "object"}, "403")},
+            },
+            "/sla-policies/{kind}/{severity}": {
+                "get": {"operationId": "getSlaPolicy", "parameters": SLA_PARAMS,
+                        "responses": _responses("200", {"$ref": "#/components/schemas/SlaPolicy"},
+                                                "403", "422")},
+                "put": {"operationId": "putSlaPolicy", "parameters": SLA_PARAMS,
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/SlaPolicyInput"}}}},
+                        "responses": _responses("200", {"$ref": "#/components/schemas/SlaPolicy"},
+                                                "400", "403", "422")},
+            },
             "/users/{email}/password": {
                 "post": {"operationId": "resetPassword",
                          "parameters": [{"name": "email", "in": "path", "required": True,
@@ -198,6 +237,7 @@ def build_spec() -> dict[str, Any]:
         "components": {
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
+                **SLA_SCHEMAS,
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},

@@ -14,8 +14,8 @@ from . import api_user, bp, json_body
 def list_tickets():
     user = api_user()
     f = queries.parse_filters(request.args)
-    rows, total = queries.queue(user, f)
     now = clock.now()
+    rows, total = queries.queue(user, f, now)
     return jsonify({
         "tickets": [ticket_to_dict(t, user, now, history=False) for t in rows],
         "page": f.page,

@@ -3,6 +3,8 @@ from flask_wtf import FlaskForm
 from wtforms import EmailField, PasswordField, SelectField
 from wtforms.validators import DataRequired, Email, EqualTo, Length
 
+from ..formkit import as_choices
+
 
 class LoginForm(FlaskForm):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
@@ -19,7 +21,7 @@ class PasswordForm(FlaskForm):
 
 
 class LanguageForm(FlaskForm):
-    locale = SelectField(_l("Language"), choices=[("zh_CN", "中文"), ("en", "English")])
+    locale = SelectField(_l("Language"), choices=as_choices([("zh_CN", "中文"), ("en", "English")]))
 
 
 __all__ = ["Email", "LanguageForm", "LoginForm", "PasswordForm"]

@@ -1,11 +1,19 @@
 """The database models, one module per area; import them from here."""
 
 from .office import Office
+from .outbox import OutboxMessage
+from .sla import Deadline, Holiday, OfficeHours, Reminder, SlaPolicy
 from .ticket import RefCounter, Ticket, TicketEvent
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
 
 __all__ = [
+    "Deadline",
+    "Holiday",
+    "OfficeHours",
+    "OutboxMessage",
+    "Reminder",
+    "SlaPolicy",
     "ApiToken",
     "Office",
     "RefCounter",

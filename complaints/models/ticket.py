@@ -89,6 +89,9 @@ class Ticket(db.Model):
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.seq", cascade="all, delete-orphan"
     )
+    deadlines = relationship(
+        "Deadline", back_populates="ticket", order_by="Deadline.id", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ref} {self.state}>"

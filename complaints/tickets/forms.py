@@ -15,6 +15,7 @@ from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaF
 
 from ..domain import Role, choices
 from ..extensions import db
+from ..formkit import as_choices
 from ..models import Office, User
 from ..workflow import Field, Transition
 
@@ -37,16 +38,19 @@ def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
     kw: dict[str, Any] = {"label": f.label, "description": f.help or ""}
     render = {"required": True} if f.required else {}
     if f.type == "choice":
-        return SelectField(validate_choice=False, choices=blank + choices(f.choices), render_kw=render, **kw)
+        return SelectField(validate_choice=False, choices=as_choices(blank + choices(f.choices)),
+                           render_kw=render, **kw)
     if f.type == "int":
         opts = [(str(i), str(i)) for i in range(f.minimum or 0, (f.maximum or 0) + 1)]
-        return SelectField(validate_choice=False, choices=blank + opts, render_kw=render, **kw)
+        return SelectField(validate_choice=False, choices=as_choices(blank + opts), render_kw=render, **kw)
     if f.type == "bool":
-        return RadioField(choices=[("yes", _l("Yes")), ("no", _l("No"))], **kw)
+        return RadioField(choices=as_choices([("yes", _l("Yes")), ("no", _l("No"))]), **kw)
     if f.type == "user":
-        return SelectField(validate_choice=False, choices=blank + _eligible_users(f, office), render_kw=render, **kw)
+        return SelectField(validate_choice=False, choices=as_choices(blank + _eligible_users(f, office)),
+                           render_kw=render, **kw)
     if f.type == "office":
-        return SelectField(validate_choice=False, choices=[(o.code, f"{o.code} {o.name}") for o in offices], **kw)
+        return SelectField(validate_choice=False,
+                           choices=as_choices((o.code, f"{o.code} {o.name}") for o in offices), **kw)
     if f.type == "datetime":
         return StringField(render_kw={**render, "type": "datetime-local"}, **kw)
     if f.type == "phone":

@@ -21,6 +21,7 @@ from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Ticket, TicketEvent, User
+from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
 from .refs import next_ref
@@ -54,6 +55,7 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     )
     db.session.add(ticket)
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
+    clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     return ticket
 
@@ -100,6 +102,7 @@ def fire_event(
     EFFECTS[t.event](ticket, values, now)
     ticket.state = to_state
     ticket.updated_at = now
+    clocks.on_transition(ticket, t.event, from_state, to_state, now)
     payload = inputs.to_payload(values)
     ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
     try:

@@ -3,19 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
 from ..domain import Kind, State
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Office, Ticket, TicketEvent, User
+from ..models import Deadline, Office, Ticket, TicketEvent, User
 
 MAX_PAGE_SIZE = 100
+DUE_FILTERS = ("overdue", "soon")  # soon: past the 75 % warning, not yet overdue
+SORTS = ("new", "due")
 
 
 @dataclass
@@ -23,6 +26,8 @@ class QueueFilters:
     state: State | None = None
     kind: Kind | None = None
     office: Office | None = None
+    due: str | None = None
+    sort: str = "new"
     page: int = 1
     per_page: int = 25
 
@@ -34,6 +39,10 @@ class QueueFilters:
             args["kind"] = self.kind.value
         if self.office:
             args["office"] = self.office.code
+        if self.due:
+            args["due"] = self.due
+        if self.sort != "new":
+            args["sort"] = self.sort
         return args
 
 
@@ -59,6 +68,17 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
         if office is None:
             errors["office"] = _("Unknown office.")
         f.office = office
+    due = args.get("due") or ("overdue" if args.get("overdue") in ("1", "true") else None)
+    if due:
+        if due in DUE_FILTERS:
+            f.due = due
+        else:
+            errors["due"] = _("Must be one of: %(choices)s.", choices=", ".join(DUE_FILTERS))
+    sort = args.get("sort") or "new"
+    if sort in SORTS:
+        f.sort = sort
+    else:
+        errors["sort"] = _("Must be one of: %(choices)s.", choices=", ".join(SORTS))
     for name, lo, hi in (("page", 1, 1_000_000), ("per_page", 1, MAX_PAGE_SIZE)):
         raw = args.get(name)
         if raw in (None, ""):
@@ -72,9 +92,20 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
     return f
 
 
-def queue(user: User, f: QueueFilters) -> tuple[list[Ticket], int]:
-    """The tickets the user may see, newest first, one page of them, and the total."""
+def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int]:
+    """The tickets the user may see, one page of them, and the total.
+
+    Newest first, or by the running clock's due time (soonest first, tickets without a
+    running clock last). A ticket has at most one open clock, so the join adds no rows.
+    """
     stmt = scoped_tickets(select(Ticket), user)
+    open_clock = and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None))
+    if f.due or f.sort == "due":
+        stmt = stmt.outerjoin(Deadline, open_clock)
+    if f.due == "overdue":
+        stmt = stmt.where(Deadline.due_at <= now)
+    elif f.due == "soon":
+        stmt = stmt.where(Deadline.warn_at <= now, Deadline.due_at > now)
     if f.state:
         stmt = stmt.where(Ticket.state == f.state)
     if f.kind:
@@ -82,11 +113,13 @@ def queue(user: User, f: QueueFilters) -> tuple[list[Ticket], int]:
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
     total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc()) if f.sort == "due" else (
+        Ticket.id.desc(),)
     rows = db.session.scalars(
-        stmt.order_by(Ticket.id.desc())
+        stmt.order_by(*order)
         .offset((f.page - 1) * f.per_page)
         .limit(f.per_page)
-        .options(selectinload(Ticket.assignee))
+        .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines))
     ).all()
     return list(rows), int(total or 0)
 

@@ -6,6 +6,7 @@ from typing import Any
 
 from ..authz import phone_for
 from ..models import Ticket, TicketEvent, User
+from ..sla.status import deadlines_to_dict
 from ..workflow import allowed_events
 
 
@@ -59,7 +60,7 @@ def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> d
         "perception": ticket.perception,
         "satisfied": ticket.satisfied,
         "closed_at": _iso(ticket.closed_at),
-        "deadlines": {},
+        "deadlines": deadlines_to_dict(ticket, now),
         "allowed_events": [t.event for t in allowed_events(ticket, viewer, now)],
     }
     if history:

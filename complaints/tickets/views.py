@@ -13,6 +13,7 @@ from ..domain import Kind, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
+from ..sla import status as sla_status
 from ..workflow import BY_EVENT, allowed_events
 from . import operations, queries
 from .forms import form_for, put_errors, raw_values
@@ -41,11 +42,13 @@ def queue():
         errors = {}
     except InvalidInput as exc:
         f, errors = queries.QueueFilters(), exc.fields
-    rows, total = queries.queue(current_user, f)
+    now = clock.now()
+    rows, total = queries.queue(current_user, f, now)
     pages = max(1, -(-total // f.per_page))
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
+        clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
     ), (422 if errors else 200)
 
 
@@ -89,7 +92,10 @@ def detail(ref: str):
                           version=ticket.version)
         for t in events
     }
-    return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms)
+    return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms,
+                           clock_now=sla_status.current(ticket, now),
+                           clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
+                           clock_history=ticket.deadlines)
 
 
 @bp.route("/tickets/<ref>/events/<event>", methods=["GET", "POST"])

@@ -1,0 +1,33 @@
+"""SLA policies through the API (administrators only)."""
+
+from __future__ import annotations
+
+from flask import jsonify
+
+from .. import clock
+from ..extensions import db
+from ..sla import operations as ops
+from ..sla.policies import all_policies, get_policy
+from . import bp, json_body, require_admin
+
+
+@bp.get("/sla-policies")
+def list_sla_policies():
+    require_admin()
+    return jsonify({"policies": [p.to_dict() for p in all_policies()]})
+
+
+@bp.get("/sla-policies/<kind>/<severity>")
+def get_sla_policy(kind: str, severity: str):
+    require_admin()
+    k, s = ops.parse_key(kind, severity)
+    return jsonify(get_policy(k, s).to_dict())
+
+
+@bp.put("/sla-policies/<kind>/<severity>")
+def put_sla_policy(kind: str, severity: str):
+    require_admin()
+    k, s = ops.parse_key(kind, severity)
+    policy = ops.set_policy(k, s, json_body(), clock.now())
+    db.session.commit()
+    return jsonify(policy.to_dict())

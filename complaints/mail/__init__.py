@@ -1,0 +1,1 @@
+"""Outgoing email: an outbox table filled in the deciding transaction, and its delivery."""

@@ -1,0 +1,1 @@
+"""SLA clocks, business calendars, policies, the reminder scan and its admin pages."""

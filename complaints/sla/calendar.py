@@ -1,0 +1,141 @@
+"""Business time on an office's calendar: weekly opening hours, holidays, a time zone.
+
+Pure functions of their arguments (no database, no clock), so that the SLA rules can be
+tested with a table of cases and with hypothesis. Business time is real elapsed time
+inside opening hours: on a day when the clocks change, an 08:00-17:00 day is 8 or 10
+hours long, as the staff live it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+# How far ahead a deadline may be searched for; a calendar that is closed for longer
+# than this is a configuration error, reported instead of looping for ever.
+SEARCH_DAYS = 3 * 366
+
+Interval = tuple[time, time]
+
+
+class CalendarError(ValueError):
+    """The calendar has no opening hours within reach."""
+
+
+@dataclass(frozen=True)
+class BusinessCalendar:
+    """Opening hours per weekday (0 = Monday), holiday dates, and the zone they are in."""
+
+    timezone: str = "Asia/Shanghai"
+    hours: Mapping[int, tuple[Interval, ...]] = field(default_factory=dict)
+    holidays: frozenset[date] = frozenset()
+    always_open: bool = False
+
+    @classmethod
+    def twenty_four_seven(cls, timezone: str = "Asia/Shanghai") -> BusinessCalendar:
+        return cls(timezone=timezone, always_open=True)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.timezone)
+
+    def open_intervals(self, start_day: date, days: int = SEARCH_DAYS) -> Iterator[tuple[datetime, datetime]]:
+        """The opening intervals, as UTC instants, from ``start_day`` onwards, in order."""
+        zone = self.zone
+        for offset in range(days):
+            day = start_day + timedelta(days=offset)
+            if day in self.holidays:
+                continue
+            for opens, closes in self.hours.get(day.weekday(), ()):
+                a = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
+                b = datetime.combine(day, closes, tzinfo=zone).astimezone(UTC)
+                if b > a:  # an interval swallowed by a DST gap has no length
+                    yield a, b
+
+    def _local_day(self, instant: datetime) -> date:
+        # Start a day early: an interval of the previous local day may still be open.
+        return instant.astimezone(self.zone).date() - timedelta(days=1)
+
+    def add(self, start: datetime, amount: timedelta) -> datetime:
+        """The instant when ``amount`` of business time has passed since ``start``."""
+        _aware(start)
+        if amount <= timedelta(0):
+            return start
+        if self.always_open:
+            return start + amount
+        remaining = amount
+        for a, b in self.open_intervals(self._local_day(start)):
+            if b <= start:
+                continue
+            a = max(a, start)
+            span = b - a
+            if span >= remaining:
+                return a + remaining
+            remaining -= span
+        raise CalendarError("the calendar has no opening hours within three years")
+
+    def between(self, a: datetime, b: datetime) -> timedelta:
+        """Business time from ``a`` to ``b`` (zero when ``b`` is not after ``a``)."""
+        _aware(a)
+        _aware(b)
+        if b <= a:
+            return timedelta(0)
+        if self.always_open:
+            return b - a
+        total = timedelta(0)
+        days = (b - a).days + 3
+        for x, y in self.open_intervals(self._local_day(a), days):
+            if x >= b:
+                break
+            lo, hi = max(x, a), min(y, b)
+            if hi > lo:
+                total += hi - lo
+        return total
+
+    def signed_between(self, a: datetime, b: datetime) -> timedelta:
+        """Business time from ``a`` to ``b``, negative when ``b`` is before ``a``."""
+        return self.between(a, b) if b >= a else -self.between(b, a)
+
+
+def _aware(value: datetime) -> None:
+    if value.tzinfo is None:
+        raise ValueError("business time needs aware datetimes")
+
+
+def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[str]]:
+    """Read a plain holiday list: one date per line (YYYY-MM-DD), optionally a name after it.
+
+    Blank lines and lines starting with # are skipped. Returns (holidays, errors) where
+    each error names the line, so that nothing typed is silently dropped.
+    """
+    found: dict[date, str] = {}
+    errors: list[str] = []
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        head, _, name = line.replace("\t", " ").partition(" ")
+        try:
+            day = date.fromisoformat(head.strip())
+        except ValueError:
+            errors.append(f"{number}: {line[:40]}")
+            continue
+        found[day] = name.strip()[:100]
+    return sorted(found.items()), errors
+
+
+def parse_hours(opens: str, closes: str) -> Interval:
+    """Parse HH:MM opening and closing times; raises ValueError when closes is not later."""
+    a, b = time.fromisoformat(opens.strip()), time.fromisoformat(closes.strip())
+    if b <= a:
+        raise ValueError("closing time must be after opening time")
+    return a, b
+
+
+def weekly(pairs: Iterable[tuple[int, time, time]]) -> dict[int, tuple[Interval, ...]]:
+    out: dict[int, list[Interval]] = {}
+    for weekday, opens, closes in pairs:
+        out.setdefault(weekday, []).append((opens, closes))
+    return {k: tuple(sorted(v)) for k, v in out.items()}

@@ -1,0 +1,126 @@
+"""Changing SLA policies and office calendars: validation once, for the web pages and the API.
+
+Like the ticket operations, these check, change and flush; the caller commits. Changes
+apply to clocks started or resumed afterwards; clocks already running keep their plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, time
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete
+
+from ..domain import Kind, Severity
+from ..errors import InvalidInput
+from ..extensions import db
+from ..models import Holiday, Office, OfficeHours, SlaPolicy
+from .calendar import parse_holidays
+from .policies import Policy, get_policy
+
+MINUTE_FIELDS = ("triage_minutes", "resolve_minutes", "follow_up_minutes", "escalate_after_minutes")
+MAX_MINUTES = 60 * 24 * 365  # a year
+
+
+def parse_key(kind: str, severity: str) -> tuple[Kind, Severity]:
+    errors = {}
+    if kind not in [k.value for k in Kind]:
+        errors["kind"] = _("Unknown kind.")
+    if severity not in [s.value for s in Severity]:
+        errors["severity"] = _("Unknown severity.")
+    if errors:
+        raise InvalidInput(_("Unknown policy."), errors)
+    return Kind(kind), Severity(severity)
+
+
+def set_policy(kind: Kind, severity: Severity, raw: Mapping[str, Any], now: datetime) -> Policy:
+    """Replace the targets of one policy; every field is required, unknown ones refused."""
+    errors: dict[str, str] = {}
+    for key in raw:
+        if key not in (*MINUTE_FIELDS, "calendar"):
+            errors[str(key)[:64]] = _("Unknown field.")
+    values: dict[str, Any] = {}
+    for name in MINUTE_FIELDS:
+        value = raw.get(name)
+        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
+            value = int(value.strip())
+        lowest = 0 if name == "escalate_after_minutes" else 1
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = _("Must be a whole number of minutes.")
+        elif not lowest <= value <= MAX_MINUTES:
+            errors[name] = _("Must be between %(lo)d and %(hi)d minutes.", lo=lowest, hi=MAX_MINUTES)
+        else:
+            values[name] = value
+    calendar = raw.get("calendar")
+    if calendar not in ("business", "24x7"):
+        errors["calendar"] = _("Must be one of: %(choices)s.", choices="business, 24x7")
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    row = db.session.get(SlaPolicy, (kind, severity))
+    if row is None:
+        row = SlaPolicy(kind=kind, severity=severity)
+        db.session.add(row)
+    for name, value in values.items():
+        setattr(row, name, value)
+    row.calendar = calendar
+    row.updated_at = now
+    db.session.flush()
+    return get_policy(kind, severity)
+
+
+def set_week(office: Office, week: Mapping[int, tuple[str, str] | None]) -> None:
+    """Set the office's weekly hours: weekday -> (opens, closes) as HH:MM, or None when closed."""
+    errors: dict[str, str] = {}
+    parsed: dict[int, tuple[time, time]] = {}
+    for day in range(7):
+        pair = week.get(day)
+        if not pair or not (pair[0] or "").strip() and not (pair[1] or "").strip():
+            continue
+        opens, closes = pair
+        try:
+            a = time.fromisoformat((opens or "").strip())
+            b = time.fromisoformat((closes or "").strip())
+        except ValueError:
+            errors[f"day{day}"] = _("Times must look like 08:30.")
+            continue
+        if b <= a:
+            errors[f"day{day}"] = _("The closing time must be after the opening time.")
+            continue
+        parsed[day] = (a.replace(second=0, microsecond=0), b.replace(second=0, microsecond=0))
+    if not parsed and not errors:
+        errors["week"] = _("The office must be open on at least one day.")
+    if errors:
+        raise InvalidInput(_("Some opening hours are invalid."), errors)
+    db.session.execute(delete(OfficeHours).where(OfficeHours.office_id == office.id))
+    for day, (a, b) in parsed.items():
+        db.session.add(OfficeHours(office_id=office.id, weekday=day, opens=a, closes=b))
+    db.session.flush()
+
+
+def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
+    """Replace (or add to) the office's holidays from a text list; bad lines refuse the whole list."""
+    if len(text) > 20_000:
+        raise InvalidInput(_("The list is too long."), {"holidays": _("At most 20000 characters.")})
+    days, bad = parse_holidays(text)
+    if bad:
+        raise InvalidInput(
+            _("Some lines are not dates."),
+            {"holidays": _("Not a date (YYYY-MM-DD) on line %(lines)s.", lines=", ".join(bad[:10]))},
+        )
+    if replace:
+        db.session.execute(delete(Holiday).where(Holiday.office_id == office.id))
+        db.session.flush()
+    existing = {h.day: h for h in db.session.query(Holiday).filter(Holiday.office_id == office.id)}
+    for day, name in days:
+        if day in existing:
+            existing[day].name = name
+        else:
+            db.session.add(Holiday(office_id=office.id, day=day, name=name))
+    db.session.flush()
+    return len(days)
+
+
+def holidays_text(rows: list[Holiday]) -> str:
+    return "\n".join(f"{h.day.isoformat()} {h.name}".rstrip() for h in rows)

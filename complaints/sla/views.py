@@ -1,0 +1,166 @@
+"""Admin pages for SLA policies, office calendars and the mail outbox."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import func, select
+
+from .. import clock
+from ..admin import operations as admin_ops
+from ..admin.forms import ConfirmForm
+from ..authz import is_admin
+from ..domain import Kind, Severity
+from ..errors import InvalidInput
+from ..extensions import db
+from ..mail.delivery import retry_now
+from ..models import OutboxMessage
+from . import operations as ops
+from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class
+from .policies import all_policies, get_policy, office_holidays, office_week
+
+bp = Blueprint("sla", __name__)
+OUTBOX_PAGE = 50
+
+
+@bp.before_request
+@login_required
+def _admins_only():
+    if not is_admin(current_user):
+        abort(403)
+
+
+def _field_errors(form, exc: InvalidInput, mapping: dict[str, str] | None = None) -> None:  # noqa: ANN001
+    db.session.rollback()
+    for name, message in exc.fields.items():
+        target = (mapping or {}).get(name, name)
+        if target in form:
+            form[target].errors = [*list(form[target].errors or []), message]
+    flash(exc.message, "error")
+
+
+@bp.get("/sla")
+def policies():
+    return render_template("sla/policies.html", policies=all_policies(), kinds=list(Kind),
+                           severities=list(Severity))
+
+
+@bp.route("/sla/<kind>/<severity>", methods=["GET", "POST"])
+def policy_edit(kind: str, severity: str):
+    try:
+        k, s = ops.parse_key(kind, severity)
+    except InvalidInput:
+        abort(404)
+    policy = get_policy(k, s)
+    form = PolicyForm(obj=policy)
+    status = 200
+    if form.validate_on_submit():
+        raw = {name: form[name].data for name in (*ops.MINUTE_FIELDS, "calendar")}
+        try:
+            ops.set_policy(k, s, raw, clock.now())
+        except InvalidInput as exc:
+            _field_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Policy saved. It applies to clocks started from now on."), "success")
+            return redirect(url_for("sla.policies"))
+    elif form.errors:
+        status = 422
+    return render_template("sla/policy_form.html", form=form, policy=policy), status
+
+
+@bp.route("/offices/<code>/calendar", methods=["GET", "POST"])
+def calendar(code: str):
+    office = admin_ops.office_by_code(code)
+    form_cls = calendar_form_class()
+    week = office_week(office)
+    holidays = office_holidays(office)
+    if request.method == "GET":
+        data = {"holidays": ops.holidays_text(holidays)}
+        for day in range(7):
+            if day in week:
+                data[f"open{day}"] = True
+                data[f"opens{day}"] = week[day][0].strftime("%H:%M")
+                data[f"closes{day}"] = week[day][1].strftime("%H:%M")
+        form = form_cls(data=data)
+    else:
+        form = form_cls()
+    import_form = ImportHolidaysForm(prefix="import")
+    status = 200
+    if form.validate_on_submit():
+        wanted = {
+            day: (form[f"opens{day}"].data or "", form[f"closes{day}"].data or "")
+            for day in range(7) if form[f"open{day}"].data
+        }
+        try:
+            ops.set_week(office, wanted)
+            ops.set_holidays(office, form.holidays.data or "", replace=True)
+        except InvalidInput as exc:
+            mapping = {f"day{d}": f"opens{d}" for d in range(7)} | {"week": "open0"}
+            _field_errors(form, exc, mapping)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Calendar of %(code)s saved. It applies to clocks started from now on.", code=office.code),
+                  "success")
+            return redirect(url_for("sla.calendar", code=office.code))
+    elif form.errors:
+        status = 422
+    return render_template("sla/calendar.html", office=office, form=form, import_form=import_form,
+                           weekdays=WEEKDAYS, holidays=holidays), status
+
+
+@bp.post("/offices/<code>/holidays/import")
+def import_holidays(code: str):
+    office = admin_ops.office_by_code(code)
+    form = ImportHolidaysForm(prefix="import")
+    if not form.validate_on_submit():
+        flash(_("Paste at least one date."), "error")
+        return redirect(url_for("sla.calendar", code=office.code))
+    try:
+        added = ops.set_holidays(office, form.text.data or "", replace=False)
+    except InvalidInput as exc:
+        db.session.rollback()
+        flash(f"{exc.message} {' '.join(exc.fields.values())}", "error")
+        form_cls = calendar_form_class()
+        return render_template(
+            "sla/calendar.html", office=office, form=form_cls(formdata=None, data={}), import_form=form,
+            weekdays=WEEKDAYS, holidays=office_holidays(office), import_error=True,
+        ), 422
+    db.session.commit()
+    flash(_("%(n)d holidays imported.", n=added), "success")
+    return redirect(url_for("sla.calendar", code=office.code))
+
+
+@bp.get("/outbox")
+def outbox():
+    status = request.args.get("status") or "pending"
+    if status not in ("pending", "failed", "sent"):
+        status = "pending"
+    page = request.args.get("page", "1")
+    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    counts = dict(db.session.execute(
+        select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
+    ).all())
+    rows = db.session.scalars(
+        select(OutboxMessage).where(OutboxMessage.status == status).order_by(OutboxMessage.id.desc())
+        .offset((page - 1) * OUTBOX_PAGE).limit(OUTBOX_PAGE)
+    ).all()
+    pages = max(1, -(-int(counts.get(status, 0)) // OUTBOX_PAGE))
+    return render_template("sla/outbox.html", rows=rows, status=status, counts=counts, page=page,
+                           pages=pages, form=ConfirmForm())
+
+
+@bp.post("/outbox/<int:row_id>/retry")
+def outbox_retry(row_id: int):
+    form = ConfirmForm()
+    if not form.validate_on_submit():
+        abort(400)
+    if retry_now(row_id, clock.now()):
+        db.session.commit()
+        flash(_("The email will be sent at the next delivery."), "success")
+    else:
+        flash(_("This email cannot be sent again."), "error")
+    return redirect(url_for("sla.outbox", status="pending"))
