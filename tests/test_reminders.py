@@ -84,7 +84,7 @@ def test_a_clock_that_ended_or_paused_sends_nothing(world, logged):
 
 
 def test_a_rolled_back_decision_queues_nothing(world, logged):
-    from complaints.sla.scan import _decide_one, ScanReport
+    from complaints.sla.scan import ScanReport, _decide_one
 
     d = clocks.open_deadline(logged)
     _decide_one(d.id, WARN, ScanReport())
