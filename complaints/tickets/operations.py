@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -20,7 +21,7 @@ from ..authz import can_access_office, is_admin
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
-from ..models import Ticket, TicketEvent, User
+from ..models import Office, Ticket, TicketEvent, User
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
@@ -33,6 +34,7 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     if not role_may(t, actor):
         raise Forbidden(_("Your role may not log tickets."))
     allowed = None if is_admin(actor) else actor.office_ids
+    _check_office_scope(raw.get("office"), allowed)
     values = inputs.clean(t, raw, office=None, now=now, allowed_offices=allowed)
     office = values["office"]
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
@@ -58,6 +60,15 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     return ticket
+
+
+def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
+    """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
+    if allowed is None or not isinstance(code, str) or len(code) > 32:
+        return
+    office = db.session.scalar(select(Office).where(Office.code == code.strip()))
+    if office is not None and office.active and office.id not in allowed:
+        raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
 
 
 def fire_event(

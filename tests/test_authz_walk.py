@@ -1,0 +1,139 @@
+"""Every route, web and API, for every role and for people of another office.
+
+The table below names, for each endpoint, what each person gets. A route added without
+a line here fails the first test, so nothing escapes the walk.
+"""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from complaints.extensions import db
+from complaints.models import Office, Ticket, User
+from tests.conftest import complaint_body
+
+PEOPLE = ("anon", "clerk_a", "sup_a", "admin", "clerk_b", "sup_b")
+WEB_ANON = 302  # web pages send strangers to the sign-in page
+API_ANON = 401
+
+# endpoint -> (method, path template, body, {person: status}); {T} is a ticket of office A,
+# {U} a clerk of office A (id for the web, email for the API). Missing people get `other`.
+ADMIN_ONLY = {"anon": WEB_ANON, "admin": 200, "other": 403}
+ADMIN_ONLY_POST = {"anon": WEB_ANON, "admin": 302, "other": 403}
+API_ADMIN_ONLY = {"anon": API_ANON, "admin": 200, "other": 403}
+TRIAGE = {"event": "triage", "version": 1, "severity": "low", "category": "skill", "assignee": "sup.a@example.com"}
+SLA = {"triage_minutes": 30, "resolve_minutes": 60, "follow_up_minutes": 60, "escalate_after_minutes": 0,
+       "calendar": "business"}
+
+ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
+    "tickets.home": ("GET", "/", None, {"anon": WEB_ANON, "other": 302}),
+    "tickets.queue": ("GET", "/tickets", None, {"anon": WEB_ANON, "other": 200}),
+    "tickets.new": ("GET", "/tickets/new", None, {"anon": WEB_ANON, "other": 200}),
+    "tickets.detail": ("GET", "/tickets/{T}", None,
+                       {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    # A clerk may not triage: the page sends them back to the ticket with a message.
+    "tickets.fire": ("GET", "/tickets/{T}/events/triage", None,
+                     {"anon": WEB_ANON, "clerk_a": 302, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "auth.login": ("GET", "/login", None, {"anon": 200, "other": 302}),  # signed in: on to the queue
+    "auth.logout": ("POST", "/logout", {}, {"other": 302}),
+    "auth.account": ("GET", "/account", None, {"anon": WEB_ANON, "other": 200}),
+    "admin.offices": ("GET", "/admin/offices", None, ADMIN_ONLY),
+    "admin.office_new": ("GET", "/admin/offices/new", None, ADMIN_ONLY),
+    "admin.office_edit": ("GET", "/admin/offices/SH-0101", None, ADMIN_ONLY),
+    "admin.users": ("GET", "/admin/users", None, ADMIN_ONLY),
+    "admin.user_new": ("GET", "/admin/users/new", None, ADMIN_ONLY),
+    "admin.user_edit": ("GET", "/admin/users/{U}", None, ADMIN_ONLY),
+    "admin.user_reset_password": ("POST", "/admin/users/{U}/password", {"password": "new-password-1"},
+                                  {"anon": WEB_ANON, "admin": 200, "other": 403}),
+    "admin.user_toggle_active": ("POST", "/admin/users/{U}/active", {}, ADMIN_ONLY_POST),
+    "sla.policies": ("GET", "/admin/sla", None, ADMIN_ONLY),
+    "sla.policy_edit": ("GET", "/admin/sla/complaint/low", None, ADMIN_ONLY),
+    "sla.calendar": ("GET", "/admin/offices/SH-0101/calendar", None, ADMIN_ONLY),
+    "sla.import_holidays": ("POST", "/admin/offices/SH-0101/holidays/import", {"import-text": "2027-01-01"},
+                            ADMIN_ONLY_POST),
+    "sla.outbox": ("GET", "/admin/outbox", None, ADMIN_ONLY),
+    "sla.outbox_retry": ("POST", "/admin/outbox/999/retry", {}, ADMIN_ONLY_POST),
+    "api.openapi": ("GET", "/api/v1/openapi.json", None, {"other": 200}),
+    "api.workflow": ("GET", "/api/v1/workflow", None, {"anon": API_ANON, "other": 200}),
+    "api.list_tickets": ("GET", "/api/v1/tickets", None, {"anon": API_ANON, "other": 200}),
+    "api.create_ticket": ("POST", "/api/v1/tickets", complaint_body("SH-0101"),
+                          {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 201}),
+    "api.get_ticket": ("GET", "/api/v1/tickets/{T}", None,
+                       {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "api.fire": ("POST", "/api/v1/tickets/{T}/events", TRIAGE,
+                 {"anon": API_ANON, "clerk_a": 403, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "api.list_offices": ("GET", "/api/v1/offices", None, {"anon": API_ANON, "other": 200}),
+    "api.create_office": ("POST", "/api/v1/offices", {"code": "GZ-0301", "name": "广州天河营业部"},
+                          {"anon": API_ANON, "admin": 201, "other": 403}),
+    "api.get_office": ("GET", "/api/v1/offices/SH-0101", None,
+                       {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "api.patch_office": ("PATCH", "/api/v1/offices/SH-0101", {"name": "徐汇"}, API_ADMIN_ONLY),
+    "api.list_users": ("GET", "/api/v1/users", None, API_ADMIN_ONLY),
+    "api.create_user": ("POST", "/api/v1/users",
+                        {"email": "new.clerk@example.com", "name": "新人", "role": "clerk", "offices": ["SH-0101"],
+                         "password": "long-enough-1"}, {"anon": API_ANON, "admin": 201, "other": 403}),
+    "api.get_user": ("GET", "/api/v1/users/{U}", None, {"anon": API_ANON, "admin": 200, "clerk_a": 200,
+                                                          "other": 403}),
+    "api.patch_user": ("PATCH", "/api/v1/users/{U}", {"name": "王芳芳"}, API_ADMIN_ONLY),
+    "api.reset_user_password": ("POST", "/api/v1/users/{U}/password", {"password": "another-pass-1"},
+                                API_ADMIN_ONLY),
+    "api.list_sla_policies": ("GET", "/api/v1/sla-policies", None, API_ADMIN_ONLY),
+    "api.get_sla_policy": ("GET", "/api/v1/sla-policies/complaint/low", None, API_ADMIN_ONLY),
+    "api.put_sla_policy": ("PUT", "/api/v1/sla-policies/complaint/low", SLA, API_ADMIN_ONLY),
+}
+
+
+def test_every_route_is_in_the_table(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - {"static"}
+    assert endpoints == set(ROUTES), {"missing": endpoints - set(ROUTES), "stale": set(ROUTES) - endpoints}
+
+
+def _state(world) -> tuple:
+    db.session.expire_all()
+    return (
+        db.session.scalar(select(func.count()).select_from(Ticket)),
+        db.session.scalar(select(func.max(Ticket.version))),
+        db.session.scalar(select(func.count()).select_from(User)),
+        db.session.scalar(select(func.count()).select_from(Office)),
+        db.session.get(User, world.clerk_a.id).password_hash,
+        db.session.get(User, world.clerk_a.id).active,
+        db.session.get(Office, world.office_a.id).name,
+    )
+
+
+@pytest.mark.parametrize("person", PEOPLE)
+def test_every_route_answers_each_person_as_the_table_says(app, world, login, token_for, make_ticket, person):
+    user = None if person == "anon" else getattr(world, person)
+    web = login(user) if user is not None else app.test_client()
+    api_headers = token_for(user) if user is not None else {}
+    clerk_id, clerk_email = world.clerk_a.id, world.clerk_a.email
+    wrong = []
+    for endpoint in sorted(ROUTES):
+        method, template, body, expected = ROUTES[endpoint]
+        ticket = make_ticket()
+        is_api = template.startswith("/api/")
+        path = template.replace("{T}", ticket.ref).replace("{U}", clerk_email if is_api else str(clerk_id))
+        before = _state(world)
+        kwargs = {}
+        if body is not None:
+            kwargs = {"json": body} if is_api else {"data": body}
+        client = app.test_client() if is_api else web
+        resp = client.open(path, method=method, headers=api_headers if is_api else {}, **kwargs)
+        if endpoint == "auth.logout" and user is not None:
+            web = login(user)  # sign in again for the rest of the walk
+        want = expected.get(person, expected.get("other"))
+        text = resp.get_data(as_text=True)
+        if resp.status_code != want:
+            wrong.append((endpoint, resp.status_code, want, text[:200]))
+            continue
+        if want in (401, 403, 404) or (person == "anon" and not is_api and want == WEB_ANON):
+            if _state(world) != before:
+                wrong.append((endpoint, "refused but changed something"))
+            if person == "anon" and not is_api and want == WEB_ANON and endpoint != "auth.logout":
+                assert "/login" in resp.headers["Location"], endpoint
+            if is_api and "error" not in resp.get_json():
+                wrong.append((endpoint, "no error message"))
+            if ticket.description in text:
+                wrong.append((endpoint, "the refusal shows the ticket"))
+    assert not wrong, wrong

@@ -1,0 +1,147 @@
+"""Random sequences of events by random people: the ticket always does what the table says.
+
+A hypothesis RuleBasedStateMachine fires events through the same operation the web and
+the API call, with random actors (two offices, every role), random mostly-valid inputs
+and sometimes a stale version. After each step it checks the state against the table,
+that a refusal changed nothing, one history event per accepted transition, and a version
+that only grows.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
+
+from complaints.domain import Contact, Factor, Finding, RejectReason, Severity
+from complaints.errors import Conflict, DomainError, Forbidden, InvalidInput
+from complaints.extensions import db
+from complaints.models import Ticket
+from complaints.tickets.operations import fire_event, log_ticket
+from complaints.workflow import BY_EVENT, EVENTS, events_from, role_may, window_open
+from tests.conftest import complaint_body
+
+ACTORS = ("clerk_a", "clerk_a2", "sup_a", "admin", "clerk_b", "sup_b")
+
+
+def inputs_for(event: str, w, draw) -> dict:  # noqa: ANN001
+    """Mostly valid input for an event, sometimes a broken one."""
+    if event == "triage":
+        data = {"severity": draw(st.sampled_from(list(Severity))).value,
+                "category": draw(st.sampled_from(list(Factor))).value,
+                "assignee": draw(st.sampled_from([w.sup_a.email, w.admin.email]))}
+    elif event == "reject":
+        data = {"reason": draw(st.sampled_from([RejectReason.INVALID, RejectReason.OUT_OF_SCOPE])).value}
+    elif event in ("request_info", "info_received"):
+        data = {"note": draw(st.sampled_from(["请提供收据", "客户已回电", "<script>x</script>", "a" * 2000]))}
+    elif event == "resolve":
+        finding = draw(st.sampled_from(list(Finding)))
+        data = {"resolution": "已向客户致歉", "finding": finding.value}
+        if finding == Finding.SUBSTANTIATED and draw(st.booleans()):
+            data["attributed_clerk"] = w.clerk_a.email
+    elif event == "follow_up":
+        if draw(st.booleans()):
+            data = {"contact": Contact.REACHED.value, "expectation": draw(st.integers(1, 5)),
+                    "perception": draw(st.integers(1, 5)), "satisfied": draw(st.booleans())}
+        else:
+            data = {"contact": Contact.UNREACHABLE.value}
+    else:  # reopen
+        data = {"reason": "客户再次投诉"}
+    breakage = draw(st.sampled_from(["none"] * 6 + ["drop", "junk", "extra"]))
+    if breakage == "drop" and data:
+        data.pop(draw(st.sampled_from(sorted(data))))
+    elif breakage == "junk" and data:
+        data[draw(st.sampled_from(sorted(data)))] = draw(st.sampled_from([[], {}, "no-such-value", 10**9]))
+    elif breakage == "extra":
+        data["colour"] = "red"
+    return data
+
+
+def test_random_event_sequences_follow_the_table(app, world):
+    w = world
+    start = datetime(2026, 11, 23, 1, tzinfo=UTC)
+    seen: Counter[str] = Counter()  # what the run exercised, checked at the end
+
+    class Workflow(RuleBasedStateMachine):
+        @initialize()
+        def log(self) -> None:
+            db.session.rollback()
+            self.now = start
+            office = "SH-0101"
+            self.ticket = log_ticket(w.clerk_a, complaint_body(office, occurred_at="2026-11-22T10:00:00+08:00"),
+                                     now=self.now)
+            db.session.commit()
+            self.accepted = 0
+            self.version = self.ticket.version
+
+        @rule(data=st.data(), aim=st.sampled_from(["allowed"] * 3 + ["any"]),
+              stale=st.sampled_from([False] * 5 + [True]), days=st.sampled_from([0] * 6 + [1, 31]))
+        def fire(self, data, aim: str, stale: bool, days: int) -> None:  # noqa: ANN001
+            self.now += timedelta(days=days, minutes=5)
+            ticket = self.ticket
+            # Mostly aim at what the table allows from here (else little would be accepted).
+            if aim == "allowed" and events_from(ticket.state):
+                t = data.draw(st.sampled_from(events_from(ticket.state)))
+                who = data.draw(st.sampled_from([n for n in ACTORS[:4] if getattr(w, n).role in t.roles]))
+            else:
+                t = BY_EVENT[data.draw(st.sampled_from(EVENTS))]
+                who = data.draw(st.sampled_from(ACTORS))
+            event, actor = t.event, getattr(w, who)
+            before = (ticket.state, ticket.version, len(ticket.events), ticket.severity, ticket.finding,
+                      ticket.assignee_id, ticket.closed_at)
+            version = ticket.version - 1 if stale and ticket.version > 1 else ticket.version
+            raw = inputs_for(event, w, data.draw)
+            in_scope = ticket.office_id in actor.office_ids or actor.role.value == "admin"
+            try:
+                fire_event(ticket, actor, event, raw, version=version, now=self.now)
+            except DomainError as exc:
+                db.session.rollback()
+                db.session.expire_all()
+                after = (ticket.state, ticket.version, len(ticket.events), ticket.severity, ticket.finding,
+                         ticket.assignee_id, ticket.closed_at)
+                assert after == before, "a refused event changed the ticket"
+                # The refusal is the one the table and the rules call for, checked in this order.
+                if not in_scope or not role_may(t, actor):
+                    assert isinstance(exc, Forbidden), exc
+                elif version != before[1]:
+                    assert isinstance(exc, Conflict), exc
+                elif before[0] not in t.sources or not window_open(t, ticket, self.now):
+                    assert isinstance(exc, Conflict) and exc.extra.get("state") == before[0].value, exc
+                else:
+                    assert isinstance(exc, InvalidInput), exc
+                seen[type(exc).__name__] += 1
+                return
+            db.session.commit()
+            # Accepted: everything that must allow it did.
+            assert in_scope and role_may(t, actor) and version == before[1]
+            assert before[0] in t.sources
+            self.accepted += 1
+            seen[event] += 1
+            expected = t.target_for({"satisfied": raw.get("satisfied")})
+            assert ticket.state == expected, (event, raw, ticket.state)
+            assert ticket.version == before[1] + 1
+            last = ticket.events[-1]
+            assert (last.event, last.from_state, last.to_state, last.actor_id) == (event, before[0], expected,
+                                                                                   actor.id)
+
+        @invariant()
+        def history_matches(self) -> None:
+            if not hasattr(self, "ticket"):
+                return
+            fresh = db.session.get(Ticket, self.ticket.id)
+            assert len(fresh.events) == self.accepted + 1  # plus the log event
+            assert [e.seq for e in fresh.events] == list(range(1, self.accepted + 2))
+            assert fresh.events[-1].to_state == fresh.state
+            assert fresh.version >= self.version
+            self.version = fresh.version
+
+    run_state_machine_as_test(Workflow, settings=settings(
+        max_examples=30, stateful_step_count=25, deadline=None,
+        suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+    ))
+    # The run reached every event and every kind of refusal (else it proved little).
+    missing = [name for name in (*EVENTS, "Forbidden", "Conflict", "InvalidInput") if not seen[name]]
+    assert not missing, (missing, seen)
