@@ -56,7 +56,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a form open all morning
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: no legitimate request is larger
     PAGE_SIZE = 25
-    PASSWORD_HASH_METHOD = "scrypt"
+    PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     TESTING = False
 
     @classmethod
@@ -74,7 +74,7 @@ class TestingConfig(Config):
     WTF_CSRF_ENABLED = False  # tests that check CSRF switch it back on
     SECRET_KEY = "test-secret"  # noqa: S105 - tests only
     # Fast hashing for the hundreds of test users; production keeps scrypt (a test checks it).
-    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"
+    PASSWORD_HASH_METHOD = "pbkdf2:sha256:1000"  # noqa: S105 - a method name
     SERVER_NAME = None
 
 
