@@ -126,7 +126,10 @@ def serve_cmd(host: str, port: int) -> None:
         scheduler.start()
         click.echo("scheduler embedded: SLA scan, mail delivery and digests run in this process")
     try:
-        app.run(host=host, port=port, use_reloader=False, threaded=True)
+        from werkzeug.serving import run_simple
+
+        # run_simple, not app.run: Flask ignores app.run() inside a `flask` command.
+        run_simple(host, port, app, use_reloader=False, threaded=True)
     finally:
         if scheduler is not None:
             scheduler.shutdown(wait=False)

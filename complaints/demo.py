@@ -15,6 +15,7 @@ from .admin.operations import create_office, create_user
 from .domain import Contact, Factor, Finding, Kind, RejectReason, Role, Severity
 from .extensions import db
 from .models import Office, Ticket, User
+from .sla.operations import set_holidays
 from .tickets.operations import fire_event, log_ticket
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo password, refused in production
@@ -43,6 +44,26 @@ ERRORS = [
 ]
 
 
+# China's public holidays (days off) from the demo's three months on, as an admin would paste them.
+HOLIDAYS = """\
+2026-10-01 国庆节
+2026-10-02 国庆节
+2026-10-03 国庆节
+2026-10-04 国庆节
+2026-10-05 国庆节
+2026-10-06 国庆节
+2026-10-07 国庆节
+2027-01-01 元旦
+2027-02-16 春节
+2027-02-17 春节
+2027-02-18 春节
+2027-02-19 春节
+2027-02-20 春节
+2027-02-21 春节
+2027-02-22 春节
+"""
+
+
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(email, role, offices) of every demo account, for the README and tests."""
     rows = [("admin@example.com", "admin", "all")]
@@ -58,6 +79,9 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
         return "offices exist already: demo data not loaded"
     rng = random.Random(seed)
     offices = [create_office(code, name) for code, name in OFFICES]
+    for office in offices:
+        # Opening hours stay the shipped default week; the public holidays are the office's.
+        set_holidays(office, HOLIDAYS)
     admin = create_user("admin@example.com", "系统管理员", Role.ADMIN.value, [], DEMO_PASSWORD)
     staff: dict[int, dict[str, list[User]]] = {}
     for i, office in enumerate(offices, start=1):

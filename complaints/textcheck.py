@@ -16,3 +16,14 @@ def has_control_chars(value: str, multiline: bool) -> bool:
 
 def normalise_newlines(value: str) -> str:
     return value.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def contains_nul(value: object) -> bool:
+    """True when a string anywhere in a JSON-like value holds a NUL (databases refuse them)."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(contains_nul(k) or contains_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(contains_nul(v) for v in value)
+    return False

@@ -27,6 +27,18 @@ def _render(status: int, message: str, fields: dict | None = None, extra: dict |
 
 
 def init_app(app: Flask) -> None:
+    @app.before_request
+    def _refuse_nul_in_url():
+        # No page or lookup takes a NUL; PostgreSQL would refuse it deep inside a query.
+        if "\x00" in request.path or any("\x00" in k or "\x00" in v for k, v in request.args.items(multi=True)):
+            return _render(400, _("The address contains a character that is not allowed."))
+        if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
+                                                             "multipart/form-data"):
+            # Browsers cannot type a NUL: a form holding one was forged.
+            if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+                return _render(400, _("The form contains a character that is not allowed."))
+        return None
+
     @app.errorhandler(DomainError)
     def _domain(exc: DomainError):
         from .extensions import db

@@ -103,12 +103,12 @@ def test_hostile_web_forms_are_shown_again_with_messages(world, login, make_tick
         resp = client.post("/tickets/new", data={"kind": "complaint", "channel": "counter", "office": "SH-0101",
                                                  "description": value, "occurred_at": "2026-11-20T09:00",
                                                  "customer_name": value, "customer_phone": value})
-        assert resp.status_code in (302, 422), resp.status_code
+        assert resp.status_code in (302, 400, 422), resp.status_code  # 400: a NUL means a forged form
         assert "<script>alert(1)" not in resp.get_data(as_text=True)
     ticket = make_ticket()
     for value in ("", "abc", "99999999999", "-5"):
         resp = client.post(f"/tickets/{ticket.ref}/events/triage",
-                           data={"version": value, "triage-severity": "<x>", "triage-category": "\x00"})
+                           data={"version": value, "triage-severity": "<x>", "triage-category": "\x01"})
         assert resp.status_code in (409, 422), (value, resp.status_code)
     assert client.post("/tickets/new", data={"occurred_at": "9999-99-99"}).status_code == 422
 
@@ -130,3 +130,13 @@ def test_random_json_never_gives_a_500(world, api, make_ticket, body, event_body
     ticket = db.session.scalar(select(Ticket).limit(1)) or make_ticket()
     resp = client.post(f"/tickets/{ticket.ref}/events", json=event_body)
     assert resp.status_code in OK
+
+
+def test_nul_characters_are_refused_before_any_query(world, api, login):
+    client = api(world.sup_a)
+    resp = client.post("/tickets", json=complaint_body(office="SH-0101\x00", clerk="a\x00b"))
+    assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {"office", "clerk"}
+    assert client.get("/tickets/C-2026-000001%00").status_code == 400
+    assert client.get("/tickets?office=%00").status_code == 400
+    web = login(world.sup_a)
+    assert web.post("/tickets/new", data={"office": "\x00"}).status_code == 400

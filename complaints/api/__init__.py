@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from ..auth.tokens import user_for_token
 from ..domain import Role
 from ..errors import DomainError, Forbidden, InvalidInput
+from ..textcheck import contains_nul
 
 bp = Blueprint("api", __name__)
 
@@ -51,6 +52,10 @@ def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True)
     if not isinstance(data, dict):
         raise InvalidInput(_("The body must be a JSON object."), {"body": _("Invalid JSON.")})
+    bad = {str(k).replace("\x00", "")[:64] or "body": _("Contains a NUL character.")
+           for k, v in data.items() if contains_nul(k) or contains_nul(v)}
+    if bad:
+        raise InvalidInput(_("Some fields are missing or invalid."), bad)
     return data
 
 

@@ -165,7 +165,7 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
 
 
 def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:
-    if not isinstance(value, str) or len(value) > 32:
+    if not isinstance(value, str) or len(value) > 32 or "\x00" in value:
         raise _Invalid(_("Unknown office."))
     office = db.session.scalar(select(Office).where(Office.code == value.strip()))
     if office is None or not office.active:
@@ -176,7 +176,7 @@ def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: A
 
 
 def _user(f: Field, value: Any, *, office: Office | None, **_ctx: Any) -> User:
-    if not isinstance(value, str) or len(value) > 254:
+    if not isinstance(value, str) or len(value) > 254 or "\x00" in value:
         raise _Invalid(_("Unknown user."))
     user = db.session.scalar(select(User).where(User.email == value.strip().lower()))
     if user is None or not user.active:
@@ -192,7 +192,7 @@ def _user(f: Field, value: Any, *, office: Office | None, **_ctx: Any) -> User:
 
 
 def _ticket(f: Field, value: Any, *, ticket: Ticket | None, **_ctx: Any) -> Ticket:
-    if not isinstance(value, str) or len(value) > 20:
+    if not isinstance(value, str) or len(value) > 20 or "\x00" in value:
         raise _Invalid(_("Unknown reference."))
     other = db.session.scalar(select(Ticket).where(Ticket.ref == value.strip().upper()))
     if other is None or (ticket is not None and other.office_id != ticket.office_id):

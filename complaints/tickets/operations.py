@@ -64,8 +64,8 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
 
 def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
     """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
-    if allowed is None or not isinstance(code, str) or len(code) > 32:
-        return
+    if allowed is None or not isinstance(code, str) or len(code) > 32 or "\x00" in code:
+        return  # the input check answers it, field by field
     office = db.session.scalar(select(Office).where(Office.code == code.strip()))
     if office is not None and office.active and office.id not in allowed:
         raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
@@ -110,13 +110,15 @@ def fire_event(
     values = inputs.clean(t, raw, office=ticket.office, now=now, ticket=ticket)
     from_state = ticket.state
     to_state = t.target_for(values)
-    EFFECTS[t.event](ticket, values, now)
-    ticket.state = to_state
-    ticket.updated_at = now
-    clocks.on_transition(ticket, t.event, from_state, to_state, now)
-    payload = inputs.to_payload(values)
-    ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
     try:
+        EFFECTS[t.event](ticket, values, now)
+        ticket.state = to_state
+        ticket.updated_at = now
+        # The clocks read the office calendar, which may flush the ticket early: the
+        # version check can fire here as well as at the final flush.
+        clocks.on_transition(ticket, t.event, from_state, to_state, now)
+        payload = inputs.to_payload(values)
+        ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
         db.session.flush()
     except (StaleDataError, IntegrityError):
         # Another request changed the ticket between our read and our write.

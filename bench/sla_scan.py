@@ -1,0 +1,130 @@
+"""Time one SLA scan pass over a large database: 1,000,000 tickets, 100,000 of them open.
+
+    .venv/bin/python bench/sla_scan.py [--tickets 1000000] [--open 100000] [--database-url postgresql://...]
+
+Fills a fresh database in bulk: every open ticket has a running clock whose next level
+lies ahead (so the pass finds nothing to send), every closed one an ended clock, and the
+outbox holds sent mail. Then it prints the median and p95 of several passes (decide due
+levels + deliver the outbox), and of the digest query, with the data size and core count.
+Figures only: no assertion.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import insert, text
+
+from complaints import create_app
+from complaints.domain import Channel, Kind, Severity, State
+from complaints.extensions import db
+from complaints.mail.delivery import deliver
+from complaints.models import Deadline, Office, OutboxMessage, Ticket, User, user_offices
+from complaints.sla.scan import decide, digest
+
+BATCH = 20_000
+
+
+def fill(n: int, n_open: int, offices: int = 50, seed: int = 1) -> None:
+    from flask_migrate import upgrade
+
+    upgrade()
+    rng = random.Random(seed)
+    now = datetime.now(UTC)
+    db.session.execute(insert(Office), [
+        {"code": f"BN-{i:04d}", "name": f"Office {i}", "timezone": "Asia/Shanghai", "active": True,
+         "created_at": now} for i in range(offices)])
+    db.session.execute(insert(User), [{
+        "email": "bench@example.com", "name": "bench", "role": "admin", "password_hash": "x",
+        "active": True, "created_at": now}] + [{
+        "email": f"sup{i}@example.com", "name": f"sup{i}", "role": "supervisor", "password_hash": "x",
+        "active": True, "created_at": now} for i in range(offices)])
+    db.session.execute(insert(user_offices), [{"user_id": i + 2, "office_id": i + 1} for i in range(offices)])
+    db.session.commit()
+    open_every = max(1, n // n_open)
+    for start in range(0, n, BATCH):
+        tickets, deadlines, mail = [], [], []
+        for i in range(start, min(n, start + BATCH)):
+            at = now - timedelta(minutes=n - i)
+            is_open = i % open_every == 0
+            tickets.append({
+                "id": i + 1, "ref": f"C-2026-{i:07d}", "kind": Kind.COMPLAINT, "channel": Channel.COUNTER,
+                "state": State.TRIAGED if is_open else State.CLOSED, "version": 1,
+                "office_id": rng.randint(1, offices), "description": "营业员态度生硬", "occurred_at": at,
+                "logged_by_id": 1, "created_at": at, "updated_at": at,
+            })
+            ahead = now + timedelta(minutes=rng.randint(60, 60 * 24 * 30))
+            deadlines.append({
+                "ticket_id": i + 1, "clock": "resolve" if is_open else "follow_up", "cycle": 1,
+                "severity": Severity.MEDIUM, "target_seconds": 86400, "escalate_seconds": 28800,
+                "always_open": False, "started_at": at, "running_since": at if is_open else None,
+                "consumed_seconds": 0, "warn_at": ahead, "due_at": ahead + timedelta(hours=2),
+                "escalate_at": ahead + timedelta(hours=10), "next_level": 0 if is_open else 3,
+                "next_fire_at": ahead if is_open else None, "ended_at": None if is_open else at,
+                "outcome": None if is_open else "met",
+            })
+            if i % 10 == 0:
+                mail.append({"key": f"bench:{i}", "to_addr": "sup@example.com", "subject": "s", "body": "b",
+                             "status": "sent", "attempts": 1, "rejections": 0, "next_attempt_at": at,
+                             "created_at": at, "sent_at": at})
+        db.session.execute(insert(Ticket), tickets)
+        db.session.execute(insert(Deadline), deadlines)
+        db.session.execute(insert(OutboxMessage), mail)
+        db.session.commit()
+    if db.engine.dialect.name == "postgresql":
+        db.session.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))
+        db.session.commit()
+
+
+def timed(fn, runs: int) -> tuple[float, float]:
+    samples = []
+    for _ in range(runs):
+        t0 = time.perf_counter()
+        fn()
+        samples.append((time.perf_counter() - t0) * 1000)
+    samples.sort()
+    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tickets", type=int, default=1_000_000)
+    ap.add_argument("--open", type=int, default=100_000)
+    ap.add_argument("--runs", type=int, default=20)
+    ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
+    args = ap.parse_args()
+    tmp = tempfile.mkdtemp()
+    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, "SMTP_HOST": ""})
+    with app.app_context():
+        if url.startswith("postgresql"):
+            with db.engine.begin() as conn:
+                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+        t0 = time.perf_counter()
+        fill(args.tickets, args.open)
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
+        fill_s = time.perf_counter() - t0
+        now = datetime.now(UTC)
+
+        def one_pass() -> None:
+            report = decide(now)
+            sent = deliver(app.config, now)
+            assert report.reminders == 0 and sent.sent == 0  # noqa: S101 - the pass must find nothing
+
+        print(f"backend={db.engine.dialect.name} tickets={args.tickets} open={args.open} cores={os.cpu_count()} "
+              f"runs={args.runs} fill={fill_s:.0f}s")
+        med, p95 = timed(one_pass, args.runs)
+        print(f"{'scan pass, nothing due (decide+deliver)':44s} median {med:8.2f} ms   p95 {p95:8.2f} ms")
+        med, p95 = timed(lambda: digest(now - timedelta(days=400)), max(3, args.runs // 4))
+        print(f"{'digest pass, 50 supervisors':44s} median {med:8.2f} ms   p95 {p95:8.2f} ms")
+
+
+if __name__ == "__main__":
+    main()
