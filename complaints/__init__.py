@@ -47,6 +47,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .scorecards.views import bp as scorecards_bp
     from .sla.views import bp as sla_bp
     from .tickets.views import bp as tickets_bp
 
@@ -54,6 +55,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(tickets_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(sla_bp, url_prefix="/admin")
+    app.register_blueprint(scorecards_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
 

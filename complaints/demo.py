@@ -74,6 +74,20 @@ def demo_accounts() -> list[tuple[str, str, str]]:
     return rows
 
 
+def _demo_assessments(rng: random.Random, offices: list[Office], staff: dict, now: datetime) -> None:
+    """Three months of supervisor assessments, so that the scorecards have something to show."""
+    from .scorecards import months
+    from .scorecards.operations import save
+
+    for office in offices:
+        sup = staff[office.id]["supervisors"][0]
+        this = months.current(now, office.timezone)
+        for month in months.last(months.shift(this, -1), 3):
+            rows = {c.id: {f: rng.randint(5, 10) for f in ("attitude", "skill", "responsibility", "management")}
+                    | {"highlights": rng.randint(0, 4)} for c in staff[office.id]["clerks"]}
+            save(office, month, sup, rows, {"score": rng.randint(6, 9)}, now)
+
+
 def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
     if db.session.scalar(select(func.count()).select_from(Office)):
         return "offices exist already: demo data not loaded"
@@ -95,6 +109,7 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
         staff[office.id] = {"supervisors": [sup], "clerks": clerks}
     for n in range(tickets):
         _demo_ticket(rng, n, offices, staff, admin, now)
+    _demo_assessments(rng, offices, staff, now)
     return (f"demo data: {len(offices)} offices, "
             f"{db.session.scalar(select(func.count()).select_from(User))} users, "
             f"{tickets} tickets; every password is {DEMO_PASSWORD}")

@@ -61,6 +61,10 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["business_duration"] = _business_duration
     app.jinja_env.globals["clock_label"] = _clock_label
     app.jinja_env.globals["clock_state"] = _clock_state
+    app.jinja_env.globals["zip"] = zip
+    from .scorecards.views import factor_label
+
+    app.jinja_env.globals["factor_label"] = factor_label
     app.jinja_env.filters["label"] = label
 
 

@@ -18,9 +18,13 @@ PHONE = "13812345678"
 
 
 @pytest.fixture
-def csrf_app(database_url: str, app: Flask) -> Flask:
+def csrf_app(database_url: str, app: Flask):
     """The same database, with CSRF protection on as in production."""
-    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+    other = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "WTF_CSRF_ENABLED": True})
+    yield other
+    with other.app_context():  # close its pool, or its connections linger into later tests
+        db.session.remove()
+        db.engine.dispose()
 
 
 def _token(client, path: str) -> str:
@@ -61,6 +65,8 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/admin/offices/SH-0101/calendar": {"open0": "y", "opens0": "09:00", "closes0": "17:00"},
         "/admin/offices/SH-0101/holidays/import": {"import-text": "2027-01-01"},
         "/admin/outbox/1/retry": {},
+        "/scorecards/assess?office=SH-0101&month=2026-10": {f"c{world.clerk_a.id}-attitude": "5"},
+        "/admin/scoring": {"weight_low": "9"},
     }
     with csrf_app.app_context():
         before = _snapshot()
@@ -71,7 +77,7 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         assert _snapshot() == before
     # Every POST route of the web app is covered above.
     web_posts = {r.rule for r in csrf_app.url_map.iter_rules() if "POST" in r.methods and not r.rule.startswith("/api")}
-    assert len(web_posts) == len(posts) + 1  # + /login, checked first
+    assert len(web_posts) == len(posts) + 1, web_posts  # + /login, checked first
 
 
 def _snapshot() -> tuple:
@@ -84,6 +90,8 @@ def _snapshot() -> tuple:
         db.session.scalar(text("SELECT count(*) FROM sla_policies")),
         db.session.scalar(text("SELECT count(*) FROM office_hours")),
         db.session.scalar(text("SELECT count(*) FROM holidays")),
+        db.session.scalar(text("SELECT count(*) FROM assessments")),
+        db.session.scalar(text("SELECT count(*) FROM score_settings")),
     )
 
 

@@ -59,4 +59,4 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-from . import admin, openapi, sla, tickets  # noqa: E402,F401  (routes register on import)
+from . import admin, openapi, scorecards, sla, tickets  # noqa: E402,F401  (routes register on import)

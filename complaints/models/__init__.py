@@ -2,12 +2,17 @@
 
 from .office import Office
 from .outbox import OutboxMessage
+from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
 from .sla import Deadline, Holiday, OfficeHours, Reminder, SlaPolicy
 from .ticket import RefCounter, Ticket, TicketEvent
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
 
 __all__ = [
+    "Assessment",
+    "HardwareScore",
+    "ScoreChange",
+    "ScoreSettings",
     "Deadline",
     "Holiday",
     "OfficeHours",

@@ -13,6 +13,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -30,6 +31,13 @@ class Ticket(db.Model):
         Index("ix_tickets_office_state_id", "office_id", "state", "id"),
         Index("ix_tickets_state_id", "state", "id"),
         Index("ix_tickets_kind_id", "kind", "id"),
+        # Scorecards: a month's attributed tickets, and one clerk's over the months.
+        Index("ix_tickets_attributed_month", "occurred_at", "attributed_clerk_id",
+              postgresql_where=text("attributed_clerk_id IS NOT NULL"),
+              sqlite_where=text("attributed_clerk_id IS NOT NULL")),
+        Index("ix_tickets_attributed_clerk", "attributed_clerk_id", "occurred_at",
+              postgresql_where=text("attributed_clerk_id IS NOT NULL"),
+              sqlite_where=text("attributed_clerk_id IS NOT NULL")),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint(
             "expectation IS NULL OR (expectation BETWEEN 1 AND 5)", name="expectation_range"

@@ -1,0 +1,1 @@
+"""The eight-factor service-quality scorecards: assessments, computed negatives, pages, export, API."""

@@ -1,0 +1,203 @@
+"""Computing scorecards from the records: a fixed handful of aggregate queries per page.
+
+The negative factors come from the tickets every time: a ticket counts against its
+attributed clerk, in the month of its occurred_at (in the office's zone), while it is
+resolved or closed with a substantiated finding. Nothing is stored that could drift.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import and_, case, func, literal, or_, select, text
+
+from ..domain import Finding, Kind, Role, State
+from ..extensions import db
+from ..models import Assessment, HardwareScore, Office, Ticket, User, user_offices
+from ..models.scorecard import CLERK_FACTORS
+from . import months
+from .settings import Weights, get_weights
+
+FACTORS = ("attitude", "skill", "responsibility", "hardware", "management", "highlights", "complaints", "errors")
+COUNTING_STATES = (State.RESOLVED, State.CLOSED)
+
+
+@dataclass
+class Card:
+    clerk: User
+    office: Office
+    month: str
+    factors: dict[str, int]
+    comments: dict[str, str] = field(default_factory=dict)
+    complaint_points: int = 0  # the severity-weighted count behind the factor
+    error_points: int = 0
+    voice_gap: float | None = None  # mean perception minus expectation
+    voice_count: int = 0
+    assessed: bool = False
+    total: int = 0
+    rank: int = 0
+    previous_total: int | None = None
+
+    @property
+    def change(self) -> int | None:
+        return None if self.previous_total is None else self.total - self.previous_total
+
+
+def office_clerks(office: Office) -> list[User]:
+    return list(db.session.scalars(
+        select(User).join(user_offices, user_offices.c.user_id == User.id)
+        .where(user_offices.c.office_id == office.id, User.role == Role.CLERK)
+        .order_by(User.active.desc(), User.name, User.id)
+    ))
+
+
+def _counting(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+    return and_(
+        Ticket.attributed_clerk_id.is_not(None),
+        Ticket.finding == Finding.SUBSTANTIATED,
+        Ticket.state.in_(COUNTING_STATES),
+        Ticket.occurred_at >= start,
+        Ticket.occurred_at < end,
+    )
+
+
+def _weight_case(w: Weights):  # noqa: ANN202
+    weights = w.for_severity()
+    return case(*((Ticket.severity == sev, literal(weight)) for sev, weight in weights.items()),
+                else_=literal(weights["medium"]))
+
+
+def negative_points(clerk_ids: list[int], month_list: list[str], zone: str) -> dict[tuple[int, str, str], int]:
+    """(clerk id, month, kind) -> severity-weighted count, for several months in one query."""
+    if not clerk_ids or not month_list:
+        return {}
+    w = get_weights()
+    spans = [(m, *months.bounds(m, zone)) for m in month_list]
+    bucket = case(*((and_(Ticket.occurred_at >= a, Ticket.occurred_at < b), literal(m)) for m, a, b in spans))
+    start, end = spans[0][1], spans[-1][2]
+    rows = db.session.execute(
+        select(Ticket.attributed_clerk_id, bucket.label("month"), Ticket.kind, func.sum(_weight_case(w)))
+        .where(_counting(start, end), Ticket.attributed_clerk_id.in_(clerk_ids))
+        # By position: the month bucket's bound parameters would not match a repeated expression.
+        .group_by(text("1"), text("2"), text("3"))
+    ).all()
+    return {(cid, m, Kind(k).value): int(points or 0) for cid, m, k, points in rows}
+
+
+def voice(clerk_ids: list[int], month: str, zone: str) -> dict[int, tuple[float, int]]:
+    """clerk id -> (mean perception - expectation, follow-ups) for tickets they were behind."""
+    if not clerk_ids:
+        return {}
+    start, end = months.bounds(month, zone)
+    who = func.coalesce(Ticket.attributed_clerk_id, Ticket.involved_clerk_id)
+    rows = db.session.execute(
+        select(who, func.avg(Ticket.perception - Ticket.expectation), func.count())
+        .where(Ticket.expectation.is_not(None), Ticket.perception.is_not(None),
+               Ticket.occurred_at >= start, Ticket.occurred_at < end,
+               or_(Ticket.attributed_clerk_id.in_(clerk_ids),
+                   and_(Ticket.attributed_clerk_id.is_(None), Ticket.involved_clerk_id.in_(clerk_ids))))
+        .group_by(who)
+    ).all()
+    return {cid: (round(float(avg), 2), int(n)) for cid, avg, n in rows if cid is not None}
+
+
+def office_cards(office: Office, month: str) -> list[Card]:
+    """Every clerk's card for the month, ranked within the office, with the change on last month."""
+    clerks = office_clerks(office)
+    return cards_for(clerks, {office.id: office}, month, office_of={c.id: office.id for c in clerks})
+
+
+def cards_for(clerks: list[User], offices: dict[int, Office], month: str, office_of: dict[int, int]) -> list[Card]:
+    """Cards for many clerks (one office or many) with a fixed number of queries."""
+    if not clerks:
+        return []
+    ids = [c.id for c in clerks]
+    prev = months.shift(month, -1)
+    zone = next(iter(offices.values())).timezone
+    negatives = negative_points(ids, [prev, month], zone)
+    assessed = {
+        (a.clerk_id, a.month): a for a in db.session.scalars(
+            select(Assessment).where(Assessment.clerk_id.in_(ids), Assessment.month.in_([prev, month])))
+    }
+    hardware = {
+        (h.office_id, h.month): h for h in db.session.scalars(
+            select(HardwareScore).where(HardwareScore.office_id.in_(list(offices)),
+                                        HardwareScore.month.in_([prev, month])))
+    }
+    voices = voice(ids, month, zone)
+    w = get_weights()
+    cards = []
+    for clerk in clerks:
+        office = offices[office_of[clerk.id]]
+        card = _card(clerk, office, month, assessed, hardware, negatives, w)
+        before = _card(clerk, office, prev, assessed, hardware, negatives, w)
+        card.previous_total = before.total if (before.assessed or any(before.factors.values())) else None
+        card.voice_gap, card.voice_count = voices.get(clerk.id, (None, 0))
+        cards.append(card)
+    _rank(cards)
+    return cards
+
+
+def _card(clerk: User, office: Office, month: str, assessed: dict, hardware: dict, negatives: dict,
+          w: Weights) -> Card:
+    a = assessed.get((clerk.id, month))
+    hw = hardware.get((office.id, month))
+    factors = {f: int(getattr(a, f) or 0) if a else 0 for f in CLERK_FACTORS}
+    factors["hardware"] = hw.score if hw else 0
+    complaint_points = negatives.get((clerk.id, month, "complaint"), 0)
+    error_points = negatives.get((clerk.id, month, "error"), 0)
+    factors["complaints"] = -complaint_points * w.complaint_penalty
+    factors["errors"] = -error_points * w.error_penalty
+    ordered = {f: factors[f] for f in FACTORS}
+    card = Card(clerk=clerk, office=office, month=month, factors=ordered, complaint_points=complaint_points,
+                error_points=error_points, assessed=a is not None,
+                comments=json.loads(a.comments) if a and a.comments else {})
+    card.total = sum(ordered.values())
+    return card
+
+
+def _rank(cards: list[Card]) -> None:
+    """Competition ranking per office: 1, 2, 2, 4."""
+    by_office: dict[int, list[Card]] = defaultdict(list)
+    for card in cards:
+        by_office[card.office.id].append(card)
+    for group in by_office.values():
+        group.sort(key=lambda c: (-c.total, c.clerk.name))
+        for i, card in enumerate(group):
+            card.rank = group[i - 1].rank if i and group[i - 1].total == card.total else i + 1
+    cards.sort(key=lambda c: (c.office.code, c.rank, c.clerk.name))
+
+
+def tickets_behind(clerk: User, office: Office, month: str, kind: Kind | None = None) -> list[Ticket]:
+    """The tickets behind a clerk's negative points for the month (what the factor links to)."""
+    start, end = months.bounds(month, office.timezone)
+    stmt = select(Ticket).where(_counting(start, end), Ticket.attributed_clerk_id == clerk.id)
+    if kind is not None:
+        stmt = stmt.where(Ticket.kind == kind)
+    return list(db.session.scalars(stmt.order_by(Ticket.occurred_at)))
+
+
+def follow_ups(clerk: User, office: Office, month: str) -> list[Ticket]:
+    start, end = months.bounds(month, office.timezone)
+    return list(db.session.scalars(
+        select(Ticket).where(
+            Ticket.expectation.is_not(None), Ticket.occurred_at >= start, Ticket.occurred_at < end,
+            or_(Ticket.attributed_clerk_id == clerk.id,
+                and_(Ticket.attributed_clerk_id.is_(None), Ticket.involved_clerk_id == clerk.id)),
+        ).order_by(Ticket.occurred_at)
+    ))
+
+
+def history(clerk: User, office: Office, month: str, n: int = 12) -> list[Card]:
+    """The clerk's cards for the last n months (oldest first), in a fixed number of queries."""
+    span = months.last(month, n)
+    negatives = negative_points([clerk.id], span, office.timezone)
+    assessed = {(a.clerk_id, a.month): a for a in db.session.scalars(
+        select(Assessment).where(Assessment.clerk_id == clerk.id, Assessment.month.in_(span)))}
+    hardware = {(h.office_id, h.month): h for h in db.session.scalars(
+        select(HardwareScore).where(HardwareScore.office_id == office.id, HardwareScore.month.in_(span)))}
+    w = get_weights()
+    return [_card(clerk, office, m, assessed, hardware, negatives, w) for m in span]
