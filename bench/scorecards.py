@@ -14,14 +14,12 @@ from __future__ import annotations
 import argparse
 import os
 import random
-import statistics
-import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import insert, select, text
+from _common import analyze, fresh_app, timed
+from sqlalchemy import insert, select
 
-from complaints import create_app
 from complaints.domain import Channel, Finding, Kind, Severity, State
 from complaints.extensions import db
 from complaints.models import Assessment, HardwareScore, Office, Ticket, User, user_offices
@@ -74,15 +72,6 @@ def fill(n: int, clerks: int, offices: int = 50, seed: int = 1) -> None:
         db.session.commit()
 
 
-def timed(fn, runs: int) -> tuple[float, float]:
-    samples = []
-    for _ in range(runs):
-        db.session.expire_all()
-        t0 = time.perf_counter()
-        fn()
-        samples.append((time.perf_counter() - t0) * 1000)
-    samples.sort()
-    return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
 
 
 def main() -> None:
@@ -92,17 +81,11 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = ap.parse_args()
-    tmp = tempfile.mkdtemp()
-    url = args.database_url or f"sqlite:///{tmp}/bench.sqlite3"
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url})
+    app = fresh_app(args.database_url)
     with app.app_context():
-        if url.startswith("postgresql"):
-            with db.engine.begin() as conn:
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         t0 = time.perf_counter()
         fill(args.tickets, args.clerks)
-        with db.engine.begin() as conn:
-            conn.execute(text("ANALYZE"))
+        analyze()
         fill_s = time.perf_counter() - t0
         offices = {o.id: o for o in db.session.scalars(select(Office))}
         clerks = list(db.session.scalars(select(User).where(User.role == "clerk")))

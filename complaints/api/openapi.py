@@ -7,6 +7,7 @@ from typing import Any
 from flask import jsonify
 
 from ..domain import Channel, Kind, Role, Severity, State
+from ..scorecards.compute import FACTORS
 from ..workflow import TRANSITIONS, Field, Transition
 from . import bp
 
@@ -207,6 +208,22 @@ def build_spec() -> dict[str, Any]:
                               "schema": {"$ref": "#/components/schemas/UserPatch"}}}},
                           "responses": _responses("200", {"$ref": "#/components/schemas/User"},
                                                   "400", "403", "404", "422")},
+            },
+            "/scorecards": {
+                "get": {"operationId": "getScorecards",
+                        "parameters": [
+                            {"name": "office", "in": "query", "required": True, "schema": {"type": "string"}},
+                            {"name": "month", "in": "query",
+                             "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
+                        ],
+                        "responses": _responses("200", {"type": "object", "properties": {
+                            "office": {"type": "string"}, "month": {"type": "string"},
+                            "clerks": {"type": "array", "items": {"type": "object", "properties": {
+                                "clerk": {"type": "string"}, "total": {"type": "integer"},
+                                "rank": {"type": "integer"},
+                                "factors": {"type": "object", "properties": {
+                                    f: {"type": "integer"} for f in FACTORS}}}}}}},
+                            "403", "404", "422")},
             },
             "/sla-policies": {
                 "get": {"operationId": "listSlaPolicies",

@@ -1,0 +1,51 @@
+"""The workflow table is the single source: the API description and allowed events follow it."""
+
+from __future__ import annotations
+
+import re
+
+from complaints.domain import Role, State
+from complaints.workflow import BY_EVENT, EVENTS, TRANSITIONS, allowed_events, events_from
+
+DESIGN_ROLES = {  # DESIGN.md's table, who may fire what
+    "log": {"clerk", "supervisor", "admin"}, "triage": {"supervisor", "admin"}, "reject": {"supervisor", "admin"},
+    "request_info": {"supervisor", "admin"}, "info_received": {"clerk", "supervisor", "admin"},
+    "resolve": {"supervisor", "admin"}, "follow_up": {"clerk", "supervisor", "admin"},
+    "reopen": {"supervisor", "admin"},
+}
+
+
+def test_table_matches_the_design():
+    assert {t.event: {r.value for r in t.roles} for t in TRANSITIONS} == DESIGN_ROLES
+    reachable = {t.target for t in TRANSITIONS} | {t.branch.target for t in TRANSITIONS if t.branch}
+    assert reachable == set(State)
+    assert BY_EVENT["reopen"].windows == {State.CLOSED: 30}
+    assert not events_from(State.REJECTED)  # a rejected ticket is final
+
+
+def test_openapi_describes_every_event_field_and_api_route(app, world, api):
+    spec = api(world.clerk_a).get("/openapi.json").get_json()
+    schemas = spec["components"]["schemas"]
+    for event in EVENTS:
+        props = schemas[f"Event_{event}"]["properties"]
+        assert set(props) == {"event", "version", *BY_EVENT[event].field_names()}, event
+        for f in BY_EVENT[event].fields:
+            if f.choices:
+                assert props[f.name]["enum"] == [m.value for m in f.choices], (event, f.name)
+    assert set(schemas["LogTicket"]["properties"]) == set(BY_EVENT["log"].field_names())
+    documented = {re.sub(r"\{[^}]+\}", "X", p) for p in spec["paths"]}
+    routes = {re.sub(r"<[^>]+>", "X", r.rule.removeprefix("/api/v1")) for r in app.url_map.iter_rules()
+              if r.rule.startswith("/api/v1") and not r.rule.endswith("openapi.json")}
+    assert routes == documented
+
+
+def test_allowed_events_follow_role_state_and_scope(world, make_ticket):
+    from datetime import UTC, datetime
+
+    t = make_ticket()
+    now = datetime.now(UTC)
+    assert [e.event for e in allowed_events(t, world.sup_a, now)] == ["triage", "reject"]
+    assert allowed_events(t, world.clerk_a, now) == []
+    assert allowed_events(t, world.sup_b, now) == []  # another office
+    assert [e.event for e in allowed_events(t, world.admin, now)] == ["triage", "reject"]
+    assert all(world.admin.role in e.roles or e.roles == frozenset(Role) for e in allowed_events(t, world.admin, now))
