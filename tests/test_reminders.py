@@ -65,12 +65,23 @@ def test_breach_goes_to_the_assignee_and_the_supervisors(world, logged):
     assert all("overdue" in r.subject and logged.ref in r.subject for r in rows)
 
 
-def test_after_downtime_only_the_highest_level_due_is_mailed(world, logged):
+def test_after_downtime_a_passed_warning_is_not_mailed_but_breach_and_escalation_are(world, logged):
     report = decide(ESCALATE + timedelta(hours=1))
-    assert report.reminders == 3 and report.emails == 1
-    assert [r.to_addr for r in outbox_rows()] == [world.admin.email]
+    assert report.reminders == 3 and report.emails == 2
+    assert [r.to_addr for r in outbox_rows()] == [world.sup_a.email, world.admin.email]
     mailed = dict(db.session.execute(select(Reminder.level, Reminder.mailed)).all())
-    assert mailed == {"warning": False, "breach": False, "escalation": True}
+    assert mailed == {"warning": False, "breach": True, "escalation": True}
+
+
+def test_no_escalation_delay_still_sends_the_breach(world, api, make_ticket):
+    api(world.admin).put("/sla-policies/complaint/medium", json={
+        "triage_minutes": 60, "resolve_minutes": 60, "follow_up_minutes": 60, "escalate_after_minutes": 0,
+        "calendar": "24x7"})
+    t = log_ticket(world.clerk_a, complaint_body(occurred_at="2026-11-23T08:50:00+08:00"), now=MONDAY_9)
+    db.session.commit()
+    assert clocks.open_deadline(t).due_at == clocks.open_deadline(t).escalate_at
+    decide(MONDAY_9 + timedelta(hours=1))
+    assert sorted(r.to_addr for r in outbox_rows()) == sorted([world.sup_a.email, world.admin.email])
 
 
 def test_a_clock_that_ended_or_paused_sends_nothing(world, logged):

@@ -86,8 +86,9 @@ def test_three_scheduler_processes_at_once_send_each_email_exactly_once(
         assert p.returncode == 0, err[-2000:]
     db.session.remove()
     keys = expected_keys()
-    # One escalation per ticket to the admin, one digest per supervisor with overdue tickets.
-    assert len(keys) == TICKETS + 2
+    # Per ticket a breach to its office's supervisor and an escalation to the admin (the passed
+    # warning is recorded, not mailed); one digest per supervisor with overdue tickets.
+    assert len(keys) == 2 * TICKETS + 2
     received = Counter(m.msg["X-Complaints-Key"] for m in handler.messages)
     assert set(received) == keys
     assert max(received.values()) == 1, [k for k, n in received.items() if n > 1]
@@ -112,7 +113,7 @@ def test_a_process_killed_between_deciding_and_sending_loses_nothing(
     assert p.returncode == -signal.SIGKILL
     db.session.remove()
     keys = expected_keys()
-    assert len(keys) == TICKETS  # decided and queued before the kill
+    assert len(keys) == 2 * TICKETS  # decided and queued before the kill
     assert handler.messages == []
     p = subprocess.run(_flask("sla", "scan"), env=env, capture_output=True, text=True, timeout=120)  # noqa: S603
     assert p.returncode == 0, p.stderr[-2000:]
@@ -165,8 +166,8 @@ def test_a_sender_killed_mid_delivery_leaves_its_rows_to_the_next_one(
         sent = 0
         while (report := deliver(app.config, later)).sent:
             sent += report.sent
-        keys = expected_keys()  # the escalations, and the digests the killed pass queued
-        assert sent == len(keys) == TICKETS + 2
+        keys = expected_keys()  # breaches, escalations, and the digests the killed pass queued
+        assert sent == len(keys) == 2 * TICKETS + 2
         received = Counter(m.msg["X-Complaints-Key"] for m in handler.messages)
         assert set(received) == keys and max(received.values()) == 1
     finally:

@@ -78,12 +78,15 @@ def _decide_one(deadline_id: int, now: datetime, report: ScanReport) -> None:
     due = [lvl for lvl in range(d.next_level, 3) if (d.level_at(lvl) or now) <= now]
     top = max(due)
     for level in due:
-        # After downtime several levels may be due at once: only the highest is mailed.
-        reminder_id = _record(d, level, now, mailed=level == top)
+        # After downtime several levels may be due at once. A warning that the deadline is
+        # near is noise once it has passed, so it is recorded but not mailed; breach and
+        # escalation reach different people and both go out.
+        mailed = not (LEVELS[level] == "warning" and top > level)
+        reminder_id = _record(d, level, now, mailed=mailed)
         if reminder_id is None:
             continue  # another scanner decided it already
         report.reminders += 1
-        if level == top:
+        if mailed:
             report.emails += _queue_emails(d, level, reminder_id, now)
     d.next_level = top + 1
     d.next_fire_at = d.level_at(d.next_level)
