@@ -62,7 +62,7 @@ def test_breach_goes_to_the_assignee_and_the_supervisors(world, logged):
     decide(d.due_at)
     rows = outbox_rows()
     assert sorted(r.to_addr for r in rows) == sorted([world.admin.email, world.sup_a.email])
-    assert all("overdue" in r.subject and logged.ref in r.subject for r in rows)
+    assert all("超时" in r.subject and logged.ref in r.subject for r in rows)  # DEFAULT_LOCALE zh_CN
 
 
 def test_after_downtime_a_passed_warning_is_not_mailed_but_breach_and_escalation_are(world, logged):
@@ -126,6 +126,13 @@ def test_emails_are_in_the_recipients_language(app, world, logged, smtp_server):
     decide(WARN)
     deliver(app.config, WARN)
     assert "Triage due at" in smtp_server.messages[0].subject
+    world.sup_a.locale = None  # back to DEFAULT_LOCALE, zh_CN
+    db.session.commit()
+    decide(BREACH)
+    deliver(app.config, BREACH)
+    mail = smtp_server.messages[1]
+    assert mail.subject == f"[{logged.ref}] 分派核实 自 2026-11-23 13:00 起已超时"
+    assert "打开工单" in mail.body and "工作时间" in mail.body
 
 
 def test_smtp_down_keeps_rows_pending_with_backoff_then_everything_goes_out(app, world, logged, smtp_server):

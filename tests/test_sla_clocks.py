@@ -171,6 +171,8 @@ def test_queue_filters_overdue_and_due_soon_and_sorts_by_due(world, api, login, 
 
 def test_ticket_page_shows_time_left_and_paused(world, login, make_ticket):
     t = make_ticket()
+    world.sup_a.locale = "en"
+    db.session.commit()
     client = login(world.sup_a)
     page = client.get(f"/tickets/{t.ref}").text
     assert "SLA" in page and "business time" in page
