@@ -38,6 +38,9 @@ class Ticket(db.Model):
         Index("ix_tickets_attributed_clerk", "attributed_clerk_id", "occurred_at",
               postgresql_where=text("attributed_clerk_id IS NOT NULL"),
               sqlite_where=text("attributed_clerk_id IS NOT NULL")),
+        Index("ix_tickets_involved_clerk", "involved_clerk_id", "occurred_at",
+              postgresql_where=text("involved_clerk_id IS NOT NULL"),
+              sqlite_where=text("involved_clerk_id IS NOT NULL")),
         CheckConstraint("version >= 1", name="version_positive"),
         CheckConstraint(
             "expectation IS NULL OR (expectation BETWEEN 1 AND 5)", name="expectation_range"

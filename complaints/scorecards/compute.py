@@ -12,7 +12,7 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import and_, case, func, literal, or_, select, text
+from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
 
 from ..domain import Finding, Kind, Role, State
 from ..extensions import db
@@ -88,18 +88,25 @@ def negative_points(clerk_ids: list[int], month_list: list[str], zone: str) -> d
 
 
 def voice(clerk_ids: list[int], month: str, zone: str) -> dict[int, tuple[float, int]]:
-    """clerk id -> (mean perception - expectation, follow-ups) for tickets they were behind."""
+    """clerk id -> (mean perception - expectation, follow-ups) for the tickets they were behind.
+
+    A ticket is the clerk's when attributed to them, or, with no one at fault, when they were
+    the clerk involved. Two indexed halves joined with UNION ALL (an OR would scan the table).
+    """
     if not clerk_ids:
         return {}
     start, end = months.bounds(month, zone)
-    who = func.coalesce(Ticket.attributed_clerk_id, Ticket.involved_clerk_id)
+    gap = (Ticket.perception - Ticket.expectation).label("gap")
+    in_month = and_(Ticket.expectation.is_not(None), Ticket.perception.is_not(None),
+                    Ticket.occurred_at >= start, Ticket.occurred_at < end)
+    both = union_all(
+        select(Ticket.attributed_clerk_id.label("clerk"), gap)
+        .where(Ticket.attributed_clerk_id.in_(clerk_ids), in_month),
+        select(Ticket.involved_clerk_id.label("clerk"), gap)
+        .where(Ticket.attributed_clerk_id.is_(None), Ticket.involved_clerk_id.in_(clerk_ids), in_month),
+    ).subquery()
     rows = db.session.execute(
-        select(who, func.avg(Ticket.perception - Ticket.expectation), func.count())
-        .where(Ticket.expectation.is_not(None), Ticket.perception.is_not(None),
-               Ticket.occurred_at >= start, Ticket.occurred_at < end,
-               or_(Ticket.attributed_clerk_id.in_(clerk_ids),
-                   and_(Ticket.attributed_clerk_id.is_(None), Ticket.involved_clerk_id.in_(clerk_ids))))
-        .group_by(who)
+        select(both.c.clerk, func.avg(both.c.gap), func.count()).group_by(both.c.clerk)
     ).all()
     return {cid: (round(float(avg), 2), int(n)) for cid, avg, n in rows if cid is not None}
 
