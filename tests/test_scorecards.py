@@ -180,6 +180,8 @@ def test_supervisor_pages_assess_grid_and_csv(world, login):
     ok = client.post(f"/scorecards/assess?office=SH-0101&month={OCT}",
                      data={f"c{world.clerk_a.id}-attitude": "9", f"c{world.clerk_a.id}-skill": "7", "hw-score": "5"})
     assert ok.status_code == 302
+    history = client.get(f"/scorecards/assess?office=SH-0101&month={OCT}").text
+    assert world.sup_a.name in history and "<td>9</td>" in history  # who changed what, shown
     resp = client.get(f"/scorecards/export.csv?office=SH-0101&month={OCT}")
     raw = resp.get_data()
     assert resp.status_code == 200 and raw.startswith("\ufeff".encode())

@@ -17,7 +17,7 @@ from ..authz import can_access_office, is_admin
 from ..domain import Kind, Role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Office, User
+from ..models import Office, ScoreChange, User
 from ..models.scorecard import CLERK_FACTORS
 from . import compute, months, operations
 from .settings import FIELDS as WEIGHT_FIELDS
@@ -96,8 +96,15 @@ def assess():
             db.session.commit()
             flash(_("Saved: %(n)d values changed.", n=changed), "success")
             return redirect(url_for("scorecards.office_month", office=office.code, month=month))
+    changes = db.session.execute(
+        select(ScoreChange, User.name).join(User, User.id == ScoreChange.changed_by_id)
+        .where(ScoreChange.office_id == office.id, ScoreChange.month == month)
+        .order_by(ScoreChange.id.desc()).limit(100)
+    ).all()
+    names = {c.clerk.id: c.clerk.name for c in cards}
     return render_template("scorecards/assess.html", office=office, month=month, cards=cards, form=form,
-                           errors=errors, typed=typed, clerk_factors=CLERK_FACTORS), status
+                           errors=errors, typed=typed, clerk_factors=CLERK_FACTORS, changes=changes,
+                           names=names), status
 
 
 @bp.get("/scorecards/clerk/<int:clerk_id>")
