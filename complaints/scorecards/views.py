@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterator
-
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -14,6 +10,7 @@ from sqlalchemy import select
 from .. import clock
 from ..admin.forms import ConfirmForm
 from ..authz import can_access_office, is_admin
+from ..csvsafe import stream
 from ..domain import Kind, Role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
@@ -145,14 +142,6 @@ def _chart(cards: list[compute.Card]) -> dict:
             "polyline": " ".join(f"{x:.1f},{y:.1f}" for x, y in points)}
 
 
-def _safe_cell(value: object) -> str:
-    """Spreadsheets run cells that start with these as formulas: neutralise them."""
-    text = "" if value is None else str(value)
-    if text and text[0] in "=+-@\t\r" and not text.lstrip("-").replace(".", "", 1).isdigit():
-        return "'" + text
-    return text
-
-
 @bp.get("/scorecards/export.csv")
 @login_required
 def export_csv():
@@ -161,20 +150,13 @@ def export_csv():
     office, month = _office_and_month(current_user)
     cards = compute.office_cards(office, month)
 
-    def rows() -> Iterator[str]:
-        buf = io.StringIO()
-        writer = csv.writer(buf)
-        writer.writerow([_("Office"), _("Month"), _("Clerk"), _("Email"),
-                         *[factor_label(f) for f in compute.FACTORS], _("Total"), _("Rank"),
-                         _("Change"), _("Customer gap")])
-        for c in cards:
-            writer.writerow([_safe_cell(v) for v in (
-                office.code, month, c.clerk.name, c.clerk.email, *c.factors.values(), c.total, c.rank,
-                "" if c.change is None else c.change, "" if c.voice_gap is None else c.voice_gap)])
-        yield "\ufeff" + buf.getvalue()  # the BOM lets Excel read UTF-8 Chinese text
+    header = [_("Office"), _("Month"), _("Clerk"), _("Email"), *[factor_label(f) for f in compute.FACTORS],
+              _("Total"), _("Rank"), _("Change"), _("Customer gap")]
+    rows = ((office.code, month, c.clerk.name, c.clerk.email, *c.factors.values(), c.total, c.rank,
+             "" if c.change is None else c.change, "" if c.voice_gap is None else c.voice_gap) for c in cards)
 
     filename = f"scorecard-{office.code}-{month}.csv"
-    return Response(rows(), mimetype="text/csv; charset=utf-8",
+    return Response(stream(header, rows), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
@@ -92,8 +92,8 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
     return f
 
 
-def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int]:
-    """The tickets the user may see, one page of them, and the total.
+def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
+    """The scoped, filtered, ordered query behind the queue, its export and its count.
 
     Newest first, or by the running clock's due time (soonest first, tickets without a
     running clock last). A ticket has at most one open clock, so the join adds no rows.
@@ -112,12 +112,17 @@ def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int
         stmt = stmt.where(Ticket.kind == f.kind)
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc()) if f.sort == "due" else (
         Ticket.id.desc(),)
+    return stmt.order_by(*order)
+
+
+def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int]:
+    """One page of the queue, and the total."""
+    stmt = queue_statement(user, f, now)
+    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
     rows = db.session.scalars(
-        stmt.order_by(*order)
-        .offset((f.page - 1) * f.per_page)
+        stmt.offset((f.page - 1) * f.per_page)
         .limit(f.per_page)
         .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines))
     ).all()
