@@ -56,6 +56,9 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a form open all morning
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: no legitimate request is larger
     PAGE_SIZE = 25
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "10 per minute;60 per hour")
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
     TESTING = False
 

@@ -15,7 +15,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from config import config_for
 
     from . import cli, logging_setup, security_headers, web_errors
-    from .extensions import babel, csrf, db, login_manager, migrate
+    from .extensions import babel, csrf, db, limiter, login_manager, migrate
     from .i18n import select_locale, select_timezone
 
     app = Flask(
@@ -37,6 +37,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     login_manager.init_app(app)
+    limiter.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.session_protection = "strong"
 
@@ -47,6 +48,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .public.views import bp as public_bp
     from .scorecards.views import bp as scorecards_bp
     from .sla.views import bp as sla_bp
     from .tickets.views import bp as tickets_bp
@@ -56,6 +58,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(sla_bp, url_prefix="/admin")
     app.register_blueprint(scorecards_bp)
+    app.register_blueprint(public_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
 

@@ -1,6 +1,8 @@
 """Extensions, created once and bound to the app in create_app (no app imported here)."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -27,3 +29,5 @@ migrate = Migrate()
 login_manager = LoginManager()
 csrf = CSRFProtect()
 babel = Babel()
+# Per client address; RATELIMIT_STORAGE_URI picks a shared store (memory:// counts per process).
+limiter = Limiter(key_func=get_remote_address)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -133,6 +133,20 @@ def detail(ref: str):
                            clock_now=sla_status.current(ticket, now),
                            clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
                            clock_history=ticket.deadlines)
+
+
+@bp.get("/tickets/<ref>/slip")
+@login_required
+def slip(ref: str):
+    """The acknowledgement slip for the customer: reference, date, next step and by when, how to ask."""
+    from ..sla.policies import get_policy
+
+    ticket = queries.get_ticket(ref, current_user)
+    d = sla_status.clocks.open_deadline(ticket)
+    policy = get_policy(ticket.kind, ticket.severity)
+    return render_template("tickets/slip.html", ticket=ticket, due_at=d.due_at if d and d.clock == "triage" else None,
+                           resolve_hours=round(policy.resolve_minutes / 60),
+                           status_url=current_app.config["BASE_URL"].rstrip("/") + url_for("public.status"))
 
 
 @bp.route("/tickets/<ref>/events/<event>", methods=["GET", "POST"])

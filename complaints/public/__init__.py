@@ -1,0 +1,1 @@
+"""Pages for customers, without an account: the status of a complaint."""
