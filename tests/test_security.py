@@ -68,6 +68,7 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/scorecards/assess?office=SH-0101&month=2026-10": {f"c{world.clerk_a.id}-attitude": "5"},
         "/admin/scoring": {"weight_low": "9"},
         "/status": {"ref": ticket.ref, "digits": "5678"},
+        "/search": {"q": "态度"},
     }
     with csrf_app.app_context():
         before = _snapshot()

@@ -3,6 +3,7 @@
 from .office import Office
 from .outbox import OutboxMessage
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
+from .search import SearchTerm
 from .sla import Deadline, Holiday, OfficeHours, Reminder, SlaPolicy
 from .ticket import RefCounter, Ticket, TicketEvent
 from .types import UTCDateTime, utcnow
@@ -13,6 +14,7 @@ __all__ = [
     "HardwareScore",
     "ScoreChange",
     "ScoreSettings",
+    "SearchTerm",
     "Deadline",
     "Holiday",
     "OfficeHours",

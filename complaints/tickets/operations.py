@@ -22,6 +22,7 @@ from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office, Ticket, TicketEvent, User
+from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
@@ -59,6 +60,7 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
     clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
+    index_ticket(ticket)  # in the same transaction: a logged ticket is always findable
     return ticket
 
 

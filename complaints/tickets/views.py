@@ -52,6 +52,27 @@ def queue():
     ), (422 if errors else 200)
 
 
+@bp.route("/search", methods=["GET", "POST"])
+@login_required
+def search():
+    """Search within one's offices. POSTed, so that names and phone digits stay out of URLs and logs."""
+    from ..admin.forms import ConfirmForm
+    from ..search.query import search as run_search
+
+    form = ConfirmForm()
+    query, results, status = "", None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        query = (request.form.get("q") or "")[:100]
+        results = run_search(current_user, query)
+        if results.kind == "ref" and len(results.tickets) == 1:
+            return redirect(url_for("tickets.detail", ref=results.tickets[0].ref))
+        if results.kind == "too_short":
+            status = 422
+    return render_template("tickets/search.html", query=query, results=results, form=form), status
+
+
 @bp.get("/tickets/export.csv")
 @login_required
 def export_csv():

@@ -1,0 +1,68 @@
+"""Search by reference, customer name, phone digits or Chinese words, within the user's offices."""
+
+from __future__ import annotations
+
+import pytest
+
+from complaints.search.query import search
+from complaints.search.terms import index_terms, query_terms, terms
+
+
+def test_chinese_text_is_cut_into_pairs_and_words():
+    assert terms("营业员态度生硬") == {"营业", "业员", "员态", "态度", "度生", "生硬"}
+    assert terms("ATM 机 error42 x") == {"atm", "error42"}
+    assert query_terms("态度") == ["态度"]
+    assert query_terms("王") == []  # a lone character narrows nothing by itself
+    assert "tel:5678" in index_terms("描述", "王先生", "+86 138-1234-5678")
+
+
+@pytest.fixture
+def tickets(world, make_ticket):
+    return {
+        "rude": make_ticket(description="营业员态度生硬，客户等候过久。", customer_name="王先生",
+                            customer_phone="13812345678"),
+        "attitude2": make_ticket(description="服务态度很好但效率低", customer_name="李女士", customer_phone="13900001111"),
+        "postage": make_ticket(kind="error", description="Wrong postage on parcel 邮资错误", customer_name=None,
+                               customer_phone=None),
+        "other_office": make_ticket(actor=world.clerk_b, office="SH-0102", description="态度冷淡",
+                                    customer_name="王先生", customer_phone="13812345678"),
+    }
+
+
+def refs(results) -> set[str]:
+    return {t.ref for t in results.tickets}
+
+
+def test_a_two_character_word_finds_every_description_containing_it(world, tickets):
+    assert refs(search(world.sup_a, "态度")) == {tickets["rude"].ref, tickets["attitude2"].ref}
+    assert refs(search(world.sup_a, "态度生硬")) == {tickets["rude"].ref}
+    assert refs(search(world.sup_a, "生态")) == set()  # the pairs of 生态 are not in the text
+
+
+def test_names_phone_digits_references_and_latin_words(world, tickets):
+    assert refs(search(world.sup_a, "王先生")) == {tickets["rude"].ref}
+    assert refs(search(world.sup_a, "5678")) == {tickets["rude"].ref}
+    assert refs(search(world.sup_a, "1234-5678")) == {tickets["rude"].ref}
+    assert refs(search(world.sup_a, "0000")) == set()
+    assert refs(search(world.sup_a, "POSTAGE")) == {tickets["postage"].ref}
+    assert refs(search(world.sup_a, tickets["rude"].ref.lower())) == {tickets["rude"].ref}
+    assert search(world.sup_a, "王").kind == "too_short"
+
+
+def test_results_respect_the_scope(world, tickets):
+    assert tickets["other_office"].ref not in refs(search(world.sup_a, "态度"))
+    assert refs(search(world.sup_b, "态度")) == {tickets["other_office"].ref}
+    assert refs(search(world.sup_b, tickets["rude"].ref)) == set()
+    assert len(refs(search(world.admin, "王先生"))) == 2
+
+
+def test_search_page_posts_the_query_and_redirects_on_a_reference(world, login, tickets):
+    client = login(world.clerk_a)
+    page = client.post("/search", data={"q": "态度"})
+    assert page.status_code == 200 and tickets["rude"].ref in page.text
+    assert "138****5678" in page.text and "13812345678" not in page.text  # clerks see masked phones
+    jump = client.post("/search", data={"q": tickets["rude"].ref})
+    assert jump.status_code == 302 and jump.headers["Location"].endswith(f"/tickets/{tickets['rude'].ref}")
+    assert client.post("/search", data={"q": "x"}).status_code == 422
+    assert client.post("/search", data={"q": "%_\\"}).status_code == 422
+    assert 'role="search"' in client.get("/tickets").text  # the box is on every page
