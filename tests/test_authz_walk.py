@@ -27,7 +27,7 @@ SLA = {"triage_minutes": 30, "resolve_minutes": 60, "follow_up_minutes": 60, "es
        "calendar": "business"}
 
 ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
-    "tickets.home": ("GET", "/", None, {"anon": WEB_ANON, "other": 302}),
+    "tickets.home": ("GET", "/", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.queue": ("GET", "/tickets", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.new": ("GET", "/tickets/new", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.slip": ("GET", "/tickets/{T}/slip", None, {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),

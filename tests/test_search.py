@@ -21,7 +21,8 @@ def tickets(world, make_ticket):
     return {
         "rude": make_ticket(description="营业员态度生硬，客户等候过久。", customer_name="王先生",
                             customer_phone="13812345678"),
-        "attitude2": make_ticket(description="服务态度很好但效率低", customer_name="李女士", customer_phone="13900001111"),
+        "attitude2": make_ticket(description="服务态度很好但效率低", customer_name="李女士",
+                                 customer_phone="13900001111"),
         "postage": make_ticket(kind="error", description="Wrong postage on parcel 邮资错误", customer_name=None,
                                customer_phone=None),
         "other_office": make_ticket(actor=world.clerk_b, office="SH-0102", description="态度冷淡",

@@ -31,7 +31,18 @@ def _user_offices() -> list[Office]:
 @bp.get("/")
 @login_required
 def home():
-    return redirect(url_for("tickets.queue"))
+    """The dashboard: a clerk's day, or a supervisor's offices at a glance."""
+    from ..dashboard import queries as dash
+    from ..domain import Role
+
+    now = clock.now()
+    zone = current_user.offices[0].timezone if current_user.offices else current_app.config["TIMEZONE"]
+    logged, waiting = dash.clerk_today(current_user, now, zone)
+    overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
+    weeks = overview.weeks if overview else []
+    top = max([1, *[c + e for _w, c, e in weeks]])
+    return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview,
+                           open_states=dash.OPEN_STATES, weeks=weeks, top=top)
 
 
 @bp.get("/tickets")

@@ -1,0 +1,93 @@
+"""Dashboard figures: a fixed number of aggregate queries, scoped to the user's offices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import and_, case, func, literal, select, text
+
+from ..authz import scoped_tickets
+from ..domain import Kind, State
+from ..extensions import db
+from ..models import Deadline, Ticket, User
+
+OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)
+WEEKS = 12
+
+
+@dataclass
+class Overview:
+    by_state: dict[State, int] = field(default_factory=dict)
+    overdue: int = 0
+    due_today: int = 0
+    met: int = 0
+    missed: int = 0
+    weeks: list[tuple[str, int, int]] = field(default_factory=list)  # (week start, complaints, errors)
+
+    @property
+    def compliance(self) -> float | None:
+        done = self.met + self.missed
+        return round(100 * self.met / done, 1) if done else None
+
+
+def _scoped_ids(user: User):  # noqa: ANN202 - a subquery of ticket ids
+    return scoped_tickets(select(Ticket.id), user).scalar_subquery()
+
+
+def overview(user: User, now: datetime, zone: str) -> Overview:
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    day_end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    o = Overview()
+    counts = db.session.execute(
+        scoped_tickets(select(Ticket.state, func.count()), user)
+        .where(Ticket.state.in_(OPEN_STATES)).group_by(Ticket.state)
+    ).all()
+    o.by_state = {State(s): n for s, n in counts}
+    open_clock = and_(Deadline.ended_at.is_(None), Deadline.ticket_id.in_(_scoped_ids(user)))
+    o.overdue = db.session.scalar(select(func.count()).select_from(Deadline).where(
+        open_clock, Deadline.due_at <= now)) or 0
+    o.due_today = db.session.scalar(select(func.count()).select_from(Deadline).where(
+        open_clock, Deadline.due_at > now, Deadline.due_at < day_end)) or 0
+    outcomes = dict(db.session.execute(
+        select(Deadline.outcome, func.count()).where(
+            Deadline.ended_at >= month_start, Deadline.outcome.in_(("met", "missed")),
+            Deadline.ticket_id.in_(_scoped_ids(user))).group_by(Deadline.outcome)
+    ).all())
+    o.met, o.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
+    # Complaints and errors per week (weeks start on Monday, local time), the last 12.
+    this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+    starts = [this_monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
+    o.weeks = _weeks(user, starts)
+    return o
+
+
+def _weeks(user: User, starts: list[datetime]) -> list[tuple[str, int, int]]:
+    """One grouped query: tickets logged per week and kind."""
+    bucket = case(*((and_(Ticket.created_at >= a, Ticket.created_at < b), literal(i))
+                    for i, (a, b) in enumerate(zip(starts, [*starts[1:], starts[-1] + timedelta(weeks=1)],
+                                                   strict=True))))
+    rows = db.session.execute(
+        scoped_tickets(select(bucket, Ticket.kind, func.count()), user)
+        .where(Ticket.created_at >= starts[0]).group_by(text("1"), text("2"))
+    ).all()
+    counts = {(i, Kind(k)): n for i, k, n in rows if i is not None}
+    return [(s.strftime("%m-%d"), counts.get((i, Kind.COMPLAINT), 0), counts.get((i, Kind.ERROR), 0))
+            for i, s in enumerate(starts)]
+
+
+def clerk_today(user: User, now: datetime, zone: str) -> tuple[list[Ticket], list[Ticket]]:
+    """What the clerk logged today, and the resolved tickets of their offices waiting for a follow-up call."""
+    tz = ZoneInfo(zone)
+    local = now.astimezone(tz)
+    day_start = datetime.combine(local.date(), datetime.min.time(), tz)
+    logged = db.session.scalars(
+        select(Ticket).where(Ticket.logged_by_id == user.id, Ticket.created_at >= day_start)
+        .order_by(Ticket.id.desc()).limit(50)).all()
+    waiting = db.session.scalars(
+        scoped_tickets(select(Ticket), user).where(Ticket.state == State.RESOLVED)
+        .order_by(Ticket.resolved_at).limit(50)).all()
+    return list(logged), list(waiting)

@@ -1,0 +1,44 @@
+"""The landing page: a clerk's day; a supervisor's offices with overdue, compliance and weekly counts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from complaints.dashboard.queries import clerk_today, overview
+from complaints.domain import State
+from complaints.extensions import db
+from complaints.tickets.operations import fire_event, log_ticket
+from tests.conftest import complaint_body
+
+
+def test_supervisor_overview_counts_within_scope(world, make_ticket):
+    now = datetime.now(UTC)
+    old = log_ticket(world.clerk_a, complaint_body(occurred_at="2026-01-05T09:00:00+08:00"),
+                     now=now - timedelta(days=9))  # its triage clock is long overdue
+    fresh = make_ticket(kind="error")
+    fire_event(fresh, world.sup_a, "triage", {"severity": "low", "category": "skill", "assignee": world.sup_a.email},
+               version=fresh.version, now=now)  # triaged in time: one met clock this month
+    make_ticket(actor=world.clerk_b, office="SH-0102")  # another office: not counted
+    db.session.commit()
+    o = overview(world.sup_a, now, "Asia/Shanghai")
+    assert o.by_state == {State.NEW: 1, State.TRIAGED: 1}
+    assert o.overdue == 1 and o.met >= 1 and o.compliance is not None
+    assert len(o.weeks) == 12
+    assert sum(c for _w, c, _e in o.weeks) == 1 and sum(e for _w, _c, e in o.weeks) == 1
+    assert old.ref  # logged 9 days ago: inside the 12 weeks
+
+
+def test_clerk_sees_today_and_follow_ups_waiting(world, make_ticket, login):
+    mine = make_ticket()
+    now = datetime.now(UTC)
+    fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "skill", "assignee": world.sup_a.email},
+               version=mine.version, now=now)
+    fire_event(mine, world.sup_a, "resolve", {"resolution": "已处理", "finding": "unfounded"},
+               version=mine.version, now=now)
+    db.session.commit()
+    logged, waiting = clerk_today(world.clerk_a, now, "Asia/Shanghai")
+    assert [t.ref for t in logged] == [mine.ref] and [t.ref for t in waiting] == [mine.ref]
+    page = login(world.clerk_a).get("/")
+    assert page.status_code == 200 and mine.ref in page.text and "<svg" not in page.text
+    sup = login(world.sup_a).get("/")
+    assert sup.status_code == 200 and "<svg" in sup.text and "due=overdue" in sup.text
