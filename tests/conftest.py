@@ -88,6 +88,15 @@ def _wipe(app: Flask) -> None:
 def app(database_url: str) -> Iterator[Flask]:
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
     _wipe(app)
+
+    @app.before_request
+    def _forget_cached_user() -> None:
+        # Requests made inside the test's app context share its `g`; Flask-Login caches the
+        # user there. Forget it so each request signs in from its own cookie, as in production.
+        from flask import g
+
+        g.pop("_login_user", None)
+
     with app.app_context():
         yield app
         db.session.remove()

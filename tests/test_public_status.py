@@ -59,3 +59,29 @@ def test_lookups_are_rate_limited_per_address(app, client, world, make_ticket):
                       environ_base={"REMOTE_ADDR": "10.0.0.9"}).status_code == 200
     assert client.get("/status").status_code == 200  # reading the form is not limited
     db.session.remove()
+
+
+def test_failed_logins_are_limited_per_account_and_per_address(app, world):
+    app.config.update(LOGIN_LIMIT_PER_ACCOUNT="3 per minute", LOGIN_LIMIT_PER_ADDRESS="5 per minute")
+    client = app.test_client()
+    wrong = {"email": world.clerk_a.email, "password": "not-the-password"}
+    codes = [client.post("/login", data=wrong).status_code for _ in range(4)]
+    assert codes == [422, 422, 422, 429]
+    # The right password of that account waits too; another account from elsewhere does not.
+    assert client.post("/login", data={**wrong, "password": "correct-horse-1"}).status_code == 429
+    other = app.test_client()
+    ok = other.post("/login", data={"email": world.sup_a.email, "password": "correct-horse-1"},
+                    environ_base={"REMOTE_ADDR": "10.0.0.7"})
+    assert ok.status_code == 302
+    # Per address: many accounts tried from one address.
+    third = app.test_client()
+    env = {"REMOTE_ADDR": "10.0.0.8"}
+    codes = [third.post("/login", data={"email": f"u{i}@example.com", "password": "x"}, environ_base=env).status_code
+             for i in range(6)]
+    assert codes[-1] == 429 and codes[:5] == [422] * 5, codes
+
+
+def test_successful_logins_do_not_count(app, world, login):
+    app.config.update(LOGIN_LIMIT_PER_ACCOUNT="2 per minute")
+    for _ in range(5):
+        login(world.clerk_a)  # asserts a 302 each time
