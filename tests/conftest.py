@@ -94,8 +94,10 @@ def app(database_url: str) -> Iterator[Flask]:
         # Requests made inside the test's app context share its `g`; Flask-Login caches the
         # user there. Forget it so each request signs in from its own cookie, as in production.
         from flask import g
+        from flask_babel import refresh
 
         g.pop("_login_user", None)
+        refresh()  # and Flask-Babel's cached locale and time zone
 
     with app.app_context():
         yield app

@@ -167,6 +167,8 @@ def test_one_page_costs_the_same_few_queries_for_3_or_15_clerks(world, app):
 
 def test_supervisor_pages_assess_grid_and_csv(world, login):
     judged(world, "complaint", "high", clerk=world.clerk_a)
+    world.sup_a.locale = "en"  # English headers in the CSV
+    db.session.commit()
     client = login(world.sup_a)
     page = client.get(f"/scorecards?office=SH-0101&month={OCT}")
     assert page.status_code == 200 and world.clerk_a.name in page.text and "-15" in page.text

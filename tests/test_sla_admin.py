@@ -116,11 +116,15 @@ def test_bad_calendars_are_refused_and_nothing_is_lost(world, login, over, where
 
 
 def test_closing_every_day_is_refused(world, login):
+    world.admin.locale = "en"
+    db.session.commit()
     resp = login(world.admin).post("/admin/offices/SH-0101/calendar", data={"holidays": ""})
     assert resp.status_code == 422 and "at least one day" in resp.text
 
 
 def test_holidays_import_adds_to_the_list(world, login):
+    world.admin.locale = "en"
+    db.session.commit()
     client = login(world.admin)
     client.post("/admin/offices/SH-0101/calendar", data=_week_form())
     resp = client.post("/admin/offices/SH-0101/holidays/import",
