@@ -16,6 +16,11 @@ def select_locale() -> str:
     chosen = request.cookies.get("locale") if request else None
     if chosen in languages:
         return chosen
+    # A customer without an account: the browser's language, when it is one we have.
+    if request:
+        best = request.accept_languages.best_match(["zh-CN", "zh", "en"])
+        if best:
+            return "en" if best == "en" else "zh_CN"
     return current_app.config["DEFAULT_LOCALE"]
 
 

@@ -286,3 +286,10 @@ def smtp_server(app: Flask) -> Iterator[SmtpServer]:
         yield SmtpServer("127.0.0.1", port, handler)
     finally:
         controller.stop()
+
+
+def pytest_terminal_summary(terminalreporter) -> None:  # noqa: ANN001
+    """Say where the browser tests left their screenshots."""
+    shots = Path(__file__).resolve().parent / "screenshots"
+    if shots.exists() and any(shots.rglob("*.png")):
+        terminalreporter.write_line(f"browser screenshots: {shots} ({len(list(shots.rglob('*.png')))} files)")

@@ -1,6 +1,9 @@
 """End to end in a real browser (Debian's chromium via Playwright) against a live server.
 
-Skipped, with the reason, when chromium or Playwright is missing (`apt-get install -y chromium`).
+The whole journey runs once in Chinese and once in English, on a phone-sized screen, and
+saves a screenshot of each step under tests/screenshots/<language>/ (printed at the end of
+the run). Skipped, saying why, when chromium or Playwright is missing; `.ci/run` installs
+chromium (`apt-get install -y chromium`).
 """
 
 from __future__ import annotations
@@ -9,16 +12,24 @@ import os
 import re
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from werkzeug.serving import make_server
 
 from complaints.extensions import db
+from complaints.models import Ticket
 from tests.conftest import PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
+SHOTS = Path(__file__).resolve().parent / "screenshots"
 pytestmark = pytest.mark.skipif(not os.path.exists(CHROMIUM), reason="needs Debian's chromium at /usr/bin/chromium")
 sync_api = pytest.importorskip("playwright.sync_api")
+
+TEXT = {  # what each language shows, to prove the page is in it
+    "zh_CN": {"history": "处理记录", "status": "查询投诉进度", "closed": "已关闭"},
+    "en": {"history": "History", "status": "Check the status of your complaint", "closed": "Closed"},
+}
 
 
 @pytest.fixture
@@ -45,62 +56,105 @@ def browser() -> Iterator[object]:
             b.close()
 
 
-def sign_in(page, base: str, email: str) -> None:
-    page.goto(f"{base}/login")
-    page.fill("#email", email)
-    page.fill("#password", PASSWORD)
-    page.keyboard.press("Enter")  # by keyboard, no mouse
-    page.wait_for_url(re.compile(r".*/$|.*/tickets.*"))
+class Journey:
+    def __init__(self, browser, base: str, lang: str) -> None:  # noqa: ANN001
+        self.browser, self.base, self.lang, self.step = browser, base, lang, 0
+        self.folder = SHOTS / lang
+        self.folder.mkdir(parents=True, exist_ok=True)
+
+    def page(self, user=None):  # noqa: ANN001, ANN201
+        page = self.browser.new_page(viewport={"width": 390, "height": 844},
+                                     locale="zh-CN" if self.lang == "zh_CN" else "en-US")
+        if user is not None:
+            page.goto(f"{self.base}/login")
+            page.fill("#email", user.email)
+            page.fill("#password", PASSWORD)
+            page.keyboard.press("Enter")  # by keyboard
+            page.wait_for_url(re.compile(r".*/$"))
+        return page
+
+    def shot(self, page, name: str) -> None:  # noqa: ANN001
+        self.step += 1
+        page.screenshot(path=str(self.folder / f"{self.step:02d}-{name}.png"), full_page=True)
+        assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{name}: scrolls sideways"
 
 
-def test_clerk_logs_a_complaint_on_a_phone_and_prints_the_slip(live_server, browser, world):
-    page = browser.new_page(viewport={"width": 390, "height": 844}, locale="zh-CN")
-    sign_in(page, live_server, world.clerk_a.email)
-    page.goto(f"{live_server}/tickets/new?kind=complaint")
-    page.select_option("#channel", "counter")
-    page.fill("#description", "营业员态度生硬，客户等候过久。")
-    page.fill("#occurred_at", "2026-11-20T09:30")
-    page.fill("#customer_name", "王先生")
-    page.fill("#customer_phone", "13812345678")
-    page.click("button[type=submit]:not(.link)")
-    page.wait_for_url(re.compile(r".*/tickets/C-\d{4}-\d{6}$"))
-    ref = page.url.rsplit("/", 1)[1]
-    assert ref in page.inner_text("h1")
-    assert page.evaluate("document.documentElement.scrollWidth") <= 390 + 1  # no sideways scrolling
-    page.click(f"a[href='/tickets/{ref}/slip']")
-    assert ref in page.inner_text(".ref")
-    assert "/status" in page.inner_text("main")
-
-
-def test_form_errors_are_announced_beside_the_fields_and_nothing_is_lost(live_server, browser, world):
-    page = browser.new_page()
-    sign_in(page, live_server, world.clerk_a.email)
-    page.goto(f"{live_server}/tickets/new?kind=complaint")
-    page.fill("#description", "只填了描述")
-    page.click("button[type=submit]:not(.link)")
-    assert page.get_attribute("#customer_phone", "aria-invalid") == "true"
-    assert page.is_visible("#customer_phone-error") and page.get_attribute("#customer_phone-error", "role") == "alert"
-    assert page.input_value("#description") == "只填了描述"
-
-
-def test_supervisor_triages_and_the_customer_checks_the_status(live_server, browser, world, make_ticket):
-    ticket = make_ticket()
-    page = browser.new_page()
-    sign_in(page, live_server, world.sup_a.email)
-    page.goto(f"{live_server}/tickets/{ticket.ref}")
-    page.click("details summary >> nth=0")  # the first allowed event: triage
-    page.select_option("#triage-severity", "high")
-    page.select_option("#triage-category", "attitude")
-    page.select_option("#triage-assignee", world.sup_a.email)
+def fire(page, event: str, fill) -> None:  # noqa: ANN001
+    page.click(f"details:has(#{event}-version) summary")
+    fill(page)
     page.click("details[open] button[type=submit]")
     page.wait_for_load_state()
-    assert ticket.ref in page.inner_text("h1")
+
+
+@pytest.mark.parametrize("lang", ["zh_CN", "en"])
+def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, request):
+    for user in world.users().values():
+        user.locale = lang
+    db.session.commit()
+    j = Journey(browser, live_server, lang)
+    words = TEXT[lang]
+
+    # A clerk logs a complaint at the counter and prints the slip.
+    clerk = j.page(world.clerk_a)
+    j.shot(clerk, "dashboard-clerk")
+    clerk.goto(f"{live_server}/tickets/new?kind=complaint")
+    clerk.select_option("#channel", "counter")
+    clerk.fill("#description", "营业员态度生硬，客户等候过久。")
+    clerk.fill("#occurred_at", "2026-11-20T09:30")
+    clerk.fill("#customer_name", "王先生")
+    clerk.fill("#customer_phone", "13812345678")
+    clerk.select_option("#clerk", world.clerk_a.email)
+    clerk.click("main button[type=submit]")
+    clerk.wait_for_url(re.compile(r".*/tickets/C-\d{4}-\d{6}$"))
+    ref = clerk.url.rsplit("/", 1)[1]
+    assert words["history"] in clerk.inner_text("main")
+    j.shot(clerk, "logged")
+    clerk.click(f"a[href='/tickets/{ref}/slip']")
+    assert ref in clerk.inner_text(".ref")
+    j.shot(clerk, "slip")
+
+    # A supervisor triages, resolves (the clerk at fault) and follows it up.
+    sup = j.page(world.sup_a)
+    j.shot(sup, "dashboard-supervisor")
+    sup.goto(f"{live_server}/tickets/{ref}")
+    fire(sup, "triage", lambda p: (p.select_option("#triage-severity", "high"),
+                                   p.select_option("#triage-category", "attitude"),
+                                   p.select_option("#triage-assignee", world.sup_a.email)))
+    fire(sup, "resolve", lambda p: (p.fill("#resolve-resolution", "已向客户致歉并对营业员进行了培训。"),
+                                    p.select_option("#resolve-finding", "substantiated"),
+                                    p.select_option("#resolve-attributed_clerk", world.clerk_a.email)))
+    fire(sup, "follow_up", lambda p: (p.select_option("#follow_up-contact", "reached"),
+                                      p.select_option("#follow_up-expectation", "4"),
+                                      p.select_option("#follow_up-perception", "3"),
+                                      p.check("#follow_up-satisfied-0")))
+    assert words["closed"] in sup.inner_text("h1")
+    j.shot(sup, "closed")
     db.session.expire_all()
-    assert db.session.get(type(ticket), ticket.id).state.value == "triaged"
-    customer = browser.new_page()
+    assert db.session.scalar(db.select(Ticket.state).where(Ticket.ref == ref)).value == "closed"
+
+    # The clerk sees the complaint on their scorecard for November.
+    clerk.goto(f"{live_server}/scorecards/clerk/{world.clerk_a.id}?month=2026-11")
+    assert "-15" in clerk.inner_text("main") and ref in clerk.inner_text("main")
+    j.shot(clerk, "scorecard")
+
+    # The customer checks the status: state and next step, nothing personal.
+    customer = j.page()
     customer.goto(f"{live_server}/status")
-    customer.fill("#ref", ticket.ref)
+    assert words["status"] in customer.inner_text("h1")
+    customer.fill("#ref", ref)
     customer.fill("#digits", "5678")
     customer.click("main button[type=submit]")
     text = customer.inner_text("main")
-    assert ticket.ref in text and "13812345678" not in text
+    assert ref in text and words["closed"] in text and "13812345678" not in text and "王先生" not in text
+    j.shot(customer, "status")
+
+
+def test_form_errors_are_announced_beside_the_fields_and_nothing_is_lost(live_server, browser, world):
+    j = Journey(browser, live_server, "en")
+    page = j.page(world.clerk_a)
+    page.goto(f"{live_server}/tickets/new?kind=complaint")
+    page.fill("#description", "只填了描述")
+    page.click("main button[type=submit]")
+    assert page.get_attribute("#customer_phone", "aria-invalid") == "true"
+    assert page.is_visible("#customer_phone-error") and page.get_attribute("#customer_phone-error", "role") == "alert"
+    assert page.input_value("#description") == "只填了描述"

@@ -30,7 +30,7 @@ def _safe_next(target: str | None) -> str:
         parts = urlsplit(target)
         if not parts.scheme and not parts.netloc:
             return target
-    return url_for("tickets.queue")
+    return url_for("tickets.home")
 
 
 def _account_key() -> str:
@@ -49,7 +49,7 @@ def _failed(response) -> bool:  # noqa: ANN001
                deduct_when=_failed)
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("tickets.queue"))
+        return redirect(url_for("tickets.home"))
     form = LoginForm()
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
