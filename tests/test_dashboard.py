@@ -42,3 +42,20 @@ def test_clerk_sees_today_and_follow_ups_waiting(world, make_ticket, login):
     assert page.status_code == 200 and mine.ref in page.text and "<svg" not in page.text
     sup = login(world.sup_a).get("/")
     assert sup.status_code == 200 and "<svg" in sup.text and "due=overdue" in sup.text
+
+
+def test_categories_and_offices_side_by_side_link_to_the_queue(world, make_ticket, login):
+    now = datetime.now(UTC)
+    for _ in range(2):
+        t = make_ticket()
+        fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "attitude", "assignee": world.sup_a.email},
+                   version=t.version, now=now)
+    make_ticket(actor=world.clerk_b, office="SH-0102")
+    db.session.commit()
+    world.admin.locale = "en"
+    db.session.commit()
+    page = login(world.admin).get("/").text
+    assert "category=attitude" in page and "office=SH-0102" in page and "Offices side by side" in page
+    queue = login(world.admin).get("/tickets?category=attitude")
+    assert queue.status_code == 200 and queue.text.count('href="/tickets/C-') == 2
+    assert login(world.admin).get("/tickets?category=charm").status_code == 422

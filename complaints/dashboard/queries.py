@@ -9,9 +9,9 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, func, literal, select, text
 
 from ..authz import scoped_tickets
-from ..domain import Kind, State
+from ..domain import Factor, Kind, State
 from ..extensions import db
-from ..models import Deadline, Ticket, User
+from ..models import Deadline, Office, Ticket, User
 
 OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)
 WEEKS = 12
@@ -25,6 +25,7 @@ class Overview:
     met: int = 0
     missed: int = 0
     weeks: list[tuple[str, int, int]] = field(default_factory=list)  # (week start, complaints, errors)
+    categories: list[tuple[Factor, int]] = field(default_factory=list)  # most frequent, last 90 days
 
     @property
     def compliance(self) -> float | None:
@@ -62,7 +63,36 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [this_monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     o.weeks = _weeks(user, starts)
+    o.categories = [(Factor(c), n) for c, n in db.session.execute(
+        scoped_tickets(select(Ticket.category, func.count()), user)
+        .where(Ticket.category.is_not(None), Ticket.created_at >= now - timedelta(days=90))
+        .group_by(Ticket.category).order_by(func.count().desc()).limit(5)
+    ).all()]
     return o
+
+
+@dataclass
+class OfficeRow:
+    office: Office
+    open: int
+    overdue: int
+    this_month: int
+
+
+def offices_side_by_side(user: User, now: datetime, zone: str) -> list[OfficeRow]:
+    """Per office in scope: open tickets, overdue clocks, tickets logged this month (three grouped queries)."""
+    local = now.astimezone(ZoneInfo(zone))
+    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    offices = db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.code)).all()
+    open_ = dict(db.session.execute(scoped_tickets(select(Ticket.office_id, func.count()), user)
+                                    .where(Ticket.state.in_(OPEN_STATES)).group_by(Ticket.office_id)).all())
+    logged = dict(db.session.execute(scoped_tickets(select(Ticket.office_id, func.count()), user)
+                                     .where(Ticket.created_at >= month_start).group_by(Ticket.office_id)).all())
+    overdue = dict(db.session.execute(
+        scoped_tickets(select(Ticket.office_id, func.count()), user)
+        .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None)))
+        .where(Deadline.due_at <= now).group_by(Ticket.office_id)).all())
+    return [OfficeRow(o, open_.get(o.id, 0), overdue.get(o.id, 0), logged.get(o.id, 0)) for o in offices]
 
 
 def _weeks(user: User, starts: list[datetime]) -> list[tuple[str, int, int]]:

@@ -11,7 +11,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Kind, State
+from ..domain import Factor, Kind, State
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, TicketEvent, User
@@ -25,6 +25,7 @@ SORTS = ("new", "due")
 class QueueFilters:
     state: State | None = None
     kind: Kind | None = None
+    category: Factor | None = None
     office: Office | None = None
     due: str | None = None
     sort: str = "new"
@@ -37,6 +38,8 @@ class QueueFilters:
             args["state"] = self.state.value
         if self.kind:
             args["kind"] = self.kind.value
+        if self.category:
+            args["category"] = self.category.value
         if self.office:
             args["office"] = self.office.code
         if self.due:
@@ -62,6 +65,12 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.kind = Kind(kind)
         else:
             errors["kind"] = _("Unknown kind.")
+    category = args.get("category") or None
+    if category:
+        if category in [c.value for c in Factor]:
+            f.category = Factor(category)
+        else:
+            errors["category"] = _("Unknown category.")
     code = args.get("office") or None
     if code:
         office = db.session.scalar(select(Office).where(Office.code == code[:32]))
@@ -110,6 +119,8 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(Ticket.state == f.state)
     if f.kind:
         stmt = stmt.where(Ticket.kind == f.kind)
+    if f.category:
+        stmt = stmt.where(Ticket.category == f.category)
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
     order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc()) if f.sort == "due" else (

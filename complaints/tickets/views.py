@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..authz import is_admin
-from ..domain import Kind, State
+from ..domain import Factor, Kind, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
@@ -39,10 +39,11 @@ def home():
     zone = current_user.offices[0].timezone if current_user.offices else current_app.config["TIMEZONE"]
     logged, waiting = dash.clerk_today(current_user, now, zone)
     overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
+    offices = dash.offices_side_by_side(current_user, now, zone) if current_user.role == Role.ADMIN else []
     weeks = overview.weeks if overview else []
     top = max([1, *[c + e for _w, c, e in weeks]])
     return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview,
-                           open_states=dash.OPEN_STATES, weeks=weeks, top=top)
+                           open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices)
 
 
 @bp.get("/tickets")
@@ -59,6 +60,7 @@ def queue():
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
+        categories=list(Factor),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
     ), (422 if errors else 200)
 
