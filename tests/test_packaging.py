@@ -84,6 +84,7 @@ def test_wheel_carries_templates_migrations_and_static(wheel):
     for version in versions:
         assert f"complaints/bundled/migrations/versions/{version.name}" in names
     assert "complaints/static/app.css" in names
+    assert "complaints/translations/zh/LC_MESSAGES/messages.mo" in names  # compiled by the build
     assert "config.py" in names
     assert not any("__pycache__" in n or n.endswith(".pyc") for n in names)
 
