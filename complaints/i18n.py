@@ -8,9 +8,8 @@ from flask_login import current_user
 
 def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
-    api_user = g.get("api_user")
-    if api_user is not None and api_user.locale:
-        return api_user.locale
+    if g.get("api_locale"):
+        return g.api_locale
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
         return current_user.locale
     chosen = request.cookies.get("locale") if request else None

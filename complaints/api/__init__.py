@@ -31,6 +31,8 @@ def _authenticate() -> None:
     if user is None:
         raise Unauthorized(_("A valid bearer token is required."))
     g.api_user = user
+    # Read now, as a string: a message built after a failed flush must not touch the ORM.
+    g.api_locale = user.locale
 
 
 @bp.after_request
