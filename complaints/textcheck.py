@@ -27,3 +27,28 @@ def contains_nul(value: object) -> bool:
     if isinstance(value, list):
         return any(contains_nul(v) for v in value)
     return False
+
+
+_INT = re.compile(r"-?[0-9]{1,9}")
+
+
+def as_int(value: object) -> int | None:
+    """An int from a whole-number string of ASCII digits ('²' and '٣' are digits to str.isdigit, not here)."""
+    if isinstance(value, str) and _INT.fullmatch(value.strip()):
+        return int(value.strip())
+    return None
+
+
+def encodable(value: object) -> bool:
+    """False when a string anywhere in a JSON-like value holds a lone surrogate (not valid UTF-8)."""
+    if isinstance(value, str):
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    if isinstance(value, dict):
+        return all(encodable(k) and encodable(v) for k, v in value.items())
+    if isinstance(value, list):
+        return all(encodable(v) for v in value)
+    return True

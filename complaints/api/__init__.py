@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from ..auth.tokens import user_for_token
 from ..domain import Role
 from ..errors import DomainError, Forbidden, InvalidInput
-from ..textcheck import contains_nul
+from ..textcheck import contains_nul, encodable
 
 bp = Blueprint("api", __name__)
 
@@ -51,11 +51,16 @@ def require_admin() -> None:
 
 
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    try:
+        data = request.get_json(silent=True)
+    except RecursionError:  # nested too deep to be a real request
+        data = None
     if not isinstance(data, dict):
         raise InvalidInput(_("The body must be a JSON object."), {"body": _("Invalid JSON.")})
     bad = {str(k).replace("\x00", "")[:64] or "body": _("Contains a NUL character.")
            for k, v in data.items() if contains_nul(k) or contains_nul(v)}
+    bad.update({str(k).encode("utf-8", "replace").decode()[:64]: _("Contains characters that are not valid text.")
+                for k, v in data.items() if not (encodable(k) and encodable(v))})
     if bad:
         raise InvalidInput(_("Some fields are missing or invalid."), bad)
     return data

@@ -12,6 +12,7 @@ from sqlalchemy import select
 
 from ..extensions import db, limiter, login_manager
 from ..models import User
+from ..textcheck import as_int
 from .forms import LanguageForm, LoginForm, PasswordForm
 
 bp = Blueprint("auth", __name__)
@@ -19,9 +20,9 @@ bp = Blueprint("auth", __name__)
 
 @login_manager.user_loader
 def _load_user(user_id: str) -> User | None:
-    if not user_id.isdigit():
+    if as_int(user_id) is None:
         return None
-    return db.session.get(User, int(user_id))
+    return db.session.get(User, as_int(user_id))
 
 
 def _safe_next(target: str | None) -> str:

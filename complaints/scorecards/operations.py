@@ -16,7 +16,7 @@ from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Assessment, HardwareScore, Office, ScoreChange, User
 from ..models.scorecard import CLERK_FACTORS
-from ..textcheck import has_control_chars
+from ..textcheck import as_int, has_control_chars
 from .compute import office_clerks
 
 COMMENT_MAX = 500
@@ -30,8 +30,8 @@ def may_assess(user: User, office: Office) -> bool:
 def _score(value: Any) -> int | None:
     if value is None or (isinstance(value, str) and not value.strip()):
         return None
-    if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) <= 2:
-        value = int(value.strip())
+    if isinstance(value, str) and as_int(value) is not None:
+        value = as_int(value)
     if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= 10:
         raise ValueError
     return value

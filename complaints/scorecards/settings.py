@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import ScoreSettings
+from ..textcheck import as_int
 
 FIELDS = ("weight_low", "weight_medium", "weight_high", "weight_critical", "complaint_penalty", "error_penalty")
 MAX_VALUE = 100
@@ -49,8 +50,8 @@ def set_weights(raw: Mapping[str, Any], now: datetime) -> Weights:
             errors[str(key)[:64]] = _("Unknown field.")
     for name in FIELDS:
         value = raw.get(name)
-        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 6:
-            value = int(value.strip())
+        if isinstance(value, str) and as_int(value) is not None:
+            value = as_int(value)
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= MAX_VALUE:
             errors[name] = _("Must be a whole number from 0 to %(hi)d.", hi=MAX_VALUE)
         else:

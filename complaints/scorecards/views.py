@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Office, ScoreChange, User
 from ..models.scorecard import CLERK_FACTORS
+from ..textcheck import as_int
 from . import compute, months, operations
 from .settings import FIELDS as WEIGHT_FIELDS
 from .settings import get_weights, set_weights
@@ -80,8 +81,8 @@ def assess():
         rows: dict[int, dict[str, str]] = {}
         for key, value in typed.items():
             head, _sep, name = key.partition("-")
-            if head.startswith("c") and head[1:].isdigit():
-                rows.setdefault(int(head[1:]), {})[name] = value
+            if head.startswith("c") and as_int(head[1:]) is not None:
+                rows.setdefault(as_int(head[1:]), {})[name] = value
         hardware = {"score": typed.get("hw-score", ""), "comment": typed.get("hw-comment", "")}
         try:
             changed = operations.save(office, month, current_user, rows, hardware, clock.now())

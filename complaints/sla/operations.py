@@ -17,6 +17,7 @@ from ..domain import Kind, Severity
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Holiday, Office, OfficeHours, SlaPolicy
+from ..textcheck import as_int
 from .calendar import parse_holidays
 from .policies import Policy, get_policy
 
@@ -44,8 +45,8 @@ def set_policy(kind: Kind, severity: Severity, raw: Mapping[str, Any], now: date
     values: dict[str, Any] = {}
     for name in MINUTE_FIELDS:
         value = raw.get(name)
-        if isinstance(value, str) and value.strip().isdigit() and len(value.strip()) < 10:
-            value = int(value.strip())
+        if isinstance(value, str) and as_int(value) is not None:
+            value = as_int(value)
         lowest = 0 if name == "escalate_after_minutes" else 1
         if isinstance(value, bool) or not isinstance(value, int):
             errors[name] = _("Must be a whole number of minutes.")

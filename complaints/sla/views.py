@@ -16,6 +16,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..mail.delivery import retry_now
 from ..models import OutboxMessage
+from ..textcheck import as_int
 from . import operations as ops
 from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class
 from .policies import all_policies, get_policy, office_holidays, office_week
@@ -140,7 +141,8 @@ def outbox():
     if status not in ("pending", "failed", "sent"):
         status = "pending"
     page = request.args.get("page", "1")
-    page = int(page) if page.isdigit() and 0 < int(page) < 100_000 else 1
+    page = as_int(page) or 1
+    page = page if 0 < page < 100_000 else 1
     counts = dict(db.session.execute(
         select(OutboxMessage.status, func.count()).group_by(OutboxMessage.status)
     ).all())

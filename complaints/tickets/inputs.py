@@ -19,7 +19,7 @@ from ..domain import Role, label
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Office, Ticket, User
-from ..textcheck import has_control_chars, normalise_newlines
+from ..textcheck import as_int, encodable, has_control_chars, normalise_newlines
 from ..workflow import Field, Transition
 
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -93,6 +93,8 @@ def _text(f: Field, value: Any, **_ctx: Any) -> str:
     if not isinstance(value, str):
         raise _Invalid(_("Must be text."))
     value = normalise_newlines(value).strip()
+    if not encodable(value):
+        raise _Invalid(_("Contains characters that are not valid text."))
     if has_control_chars(value, f.multiline):
         raise _Invalid(_("Contains control characters."))
     if f.max_length and len(value) > f.max_length:
@@ -110,8 +112,8 @@ def _choice(f: Field, value: Any, **_ctx: Any) -> str:
 def _int(f: Field, value: Any, **_ctx: Any) -> int:
     if isinstance(value, bool):
         raise _Invalid(_("Must be a whole number."))
-    if isinstance(value, str) and value.strip().lstrip("-").isdigit() and len(value) < 10:
-        value = int(value.strip())
+    if isinstance(value, str) and as_int(value) is not None:
+        value = as_int(value)
     if not isinstance(value, int):
         raise _Invalid(_("Must be a whole number."))
     if (f.minimum is not None and value < f.minimum) or (

@@ -15,6 +15,7 @@ from ..domain import Factor, Kind, State
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, TicketEvent, User
+from ..textcheck import as_int
 
 MAX_PAGE_SIZE = 100
 DUE_FILTERS = ("overdue", "soon")  # soon: past the 75 % warning, not yet overdue
@@ -92,10 +93,11 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
         raw = args.get(name)
         if raw in (None, ""):
             continue
-        if not str(raw).isdigit() or not lo <= int(raw) <= hi:
+        number = as_int(str(raw))
+        if number is None or not lo <= number <= hi:
             errors[name] = _("Must be a number from %(lo)d to %(hi)d.", lo=lo, hi=hi)
         else:
-            setattr(f, name, int(raw))
+            setattr(f, name, number)
     if errors:
         raise InvalidInput(_("Some filters are invalid."), errors)
     return f

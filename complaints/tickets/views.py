@@ -14,6 +14,7 @@ from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
 from ..sla import status as sla_status
+from ..textcheck import as_int
 from ..workflow import BY_EVENT, allowed_events
 from . import operations, queries
 from .forms import form_for, put_errors, raw_values
@@ -197,7 +198,7 @@ def fire(ref: str, event: str):
             status = 422 if form.errors else 400
         else:
             version = form.version.data
-            version = int(version) if str(version).isdigit() and len(str(version)) < 10 else None
+            version = as_int(str(version))
             try:
                 operations.fire_event(ticket, current_user, t.event, raw_values(t, form),
                                       version=version, now=clock.now())
