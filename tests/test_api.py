@@ -567,3 +567,10 @@ def test_users_list_create_patch_and_password_reset(world, api, login):
         assert client.get(f"/users/{user.email}").get_json()["email"] == user.email
     login(world.admin, PASSWORD)
     assert admin.get("/users/clerk.a2@example.com").get_json()["active"] is True
+
+
+def test_non_admins_cannot_tell_which_emails_exist(world, api):
+    client = api(world.clerk_a)
+    assert client.get(f"/users/{world.sup_a.email}").status_code == 403
+    assert client.get("/users/nobody@example.com").status_code == 403
+    assert client.get(f"/users/{world.clerk_a.email.upper()}").status_code == 200

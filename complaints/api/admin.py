@@ -90,9 +90,10 @@ def create_user():
 @bp.get("/users/<email>")
 def get_user(email: str):
     me = api_user()
-    user = ops.user_by_email(email)
-    if not is_admin(me) and me.id != user.id:
+    # Decide before the lookup, so that a non-admin cannot learn which emails exist.
+    if not is_admin(me) and str(email).strip().lower() != me.email:
         raise Forbidden(_("Only administrators may read other users."))
+    user = ops.user_by_email(email)
     return jsonify(user_to_dict(user))
 
 
