@@ -48,6 +48,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .health import bp as health_bp
     from .public.views import bp as public_bp
     from .scorecards.views import bp as scorecards_bp
     from .sla.views import bp as sla_bp
@@ -59,6 +60,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(sla_bp, url_prefix="/admin")
     app.register_blueprint(scorecards_bp)
     app.register_blueprint(public_bp)
+    app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
 

@@ -10,7 +10,9 @@ def select_locale() -> str:
     languages = current_app.config["LANGUAGES"]
     if g.get("api_locale"):
         return g.api_locale
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale:
+    # With the database away (see web_errors), asking who is signed in would fail again.
+    if not g.get("database_down") and current_user and getattr(current_user, "is_authenticated", False) \
+            and current_user.locale:
         return current_user.locale
     chosen = request.cookies.get("locale") if request else None
     if chosen in languages:
@@ -24,6 +26,7 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if current_user and getattr(current_user, "is_authenticated", False) and current_user.offices:
+    if not g.get("database_down") and current_user and getattr(current_user, "is_authenticated", False) \
+            and current_user.offices:
         return current_user.offices[0].timezone
     return current_app.config["TIMEZONE"]

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from .errors import DomainError
@@ -64,6 +65,28 @@ def init_app(app: Flask) -> None:
         }
         message = messages.get(exc.code or 500, exc.description or _("Error."))
         return _render(exc.code or 500, message)
+
+    @app.errorhandler(OperationalError)
+    def _database_unavailable(exc: OperationalError):
+        # The database is away (restart, network): say so with 503, keep the trace out of the
+        # page and the log, and let the pool reconnect (pool_pre_ping) on a later request.
+        from flask import g
+
+        from .extensions import db
+
+        g.database_down = True
+        try:
+            db.session.rollback()
+        except Exception:  # noqa: BLE001 - the connection is already gone
+            db.session.remove()
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc.orig).__name__)
+        message = _("The database is not available right now. Nothing was saved; try again in a moment.")
+        if _wants_json():
+            return jsonify({"error": message, "fields": {}}), 503, {"Retry-After": "5"}
+        # A page of its own, rendered without context processors: the usual layout (and
+        # Flask-Login's processor) would ask the database who is signed in.
+        page = current_app.jinja_env.get_template("unavailable.html").render(message=message)
+        return page, 503, {"Retry-After": "5"}
 
     @app.errorhandler(InternalServerError)
     def _internal(exc: InternalServerError):

@@ -32,6 +32,7 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "tickets.new": ("GET", "/tickets/new", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.slip": ("GET", "/tickets/{T}/slip", None, {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
     "public.status": ("GET", "/status", None, {"other": 200}),
+    "health.healthz": ("GET", "/healthz", None, {"other": 200}),
     "tickets.search": ("GET", "/search", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.export_csv": ("GET", "/tickets/export.csv", None, {"anon": WEB_ANON, "other": 200}),
     "tickets.detail": ("GET", "/tickets/{T}", None,
