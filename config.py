@@ -28,8 +28,11 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
+DEV_SECRET_KEY = "dev-only-not-secret"  # noqa: S105 - refused in production
+
+
 class Config:
-    SECRET_KEY = os.environ.get("SECRET_KEY", "dev-only-not-secret")
+    SECRET_KEY = os.environ.get("SECRET_KEY", DEV_SECRET_KEY)
     SQLALCHEMY_DATABASE_URI = normalise_db_url(os.environ.get("DATABASE_URL") or _default_sqlite_url())
     SQLALCHEMY_ENGINE_OPTIONS: dict = {"pool_pre_ping": True}
     SMTP_HOST = os.environ.get("SMTP_HOST", "localhost")
@@ -46,6 +49,8 @@ class Config:
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
     TIMEZONE = os.environ.get("TIMEZONE", "Asia/Shanghai")
     SCHEDULER_EMBEDDED = _bool("SCHEDULER_EMBEDDED")
+    SCHEDULER_EVERY = float(os.environ.get("SCHEDULER_EVERY", "0"))  # >0: every job at this interval (s)
+    MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", "300"))  # a dead sender's rows wait this long
     BABEL_DEFAULT_LOCALE = DEFAULT_LOCALE
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
     LANGUAGES = ("zh_CN", "en")
@@ -62,6 +67,8 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
+    REFUSE_KNOWN_PASSWORDS = False  # production: no demo data, no published or common passwords
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line on stdout
     TESTING = False
 
     @classmethod
@@ -84,6 +91,8 @@ class TestingConfig(Config):
 
 
 class ProductionConfig(Config):
+    REFUSE_KNOWN_PASSWORDS = True
+    LOG_FORMAT = os.environ.get("LOG_FORMAT", "json")
     SESSION_COOKIE_SECURE = _bool("SESSION_COOKIE_SECURE", True)
     REMEMBER_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
@@ -91,7 +100,7 @@ class ProductionConfig(Config):
     def init_app(cls, app) -> None:  # noqa: ANN001
         # Read at start-up, not import: a production start without secrets is refused.
         secret = os.environ.get("SECRET_KEY", "")
-        if len(secret) < 16 or secret == Config.SECRET_KEY:
+        if len(secret) < 16 or secret == DEV_SECRET_KEY:
             raise RuntimeError("SECRET_KEY must be set (16 characters or more) to start in production")
         url = os.environ.get("DATABASE_URL")
         if not url:

@@ -73,8 +73,13 @@ def users_token(email: str) -> None:
 @click.option("--tickets", default=200, show_default=True, help="How many tickets to make.")
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
 def seed_demo(tickets: int, seed: int) -> None:
-    """Load demo offices, users and tickets (skipped when offices exist)."""
+    """Load demo offices, users and tickets (skipped when offices exist); refused in production."""
+    from flask import current_app
+
     from .demo import seed_demo_data
+
+    if current_app.config.get("REFUSE_KNOWN_PASSWORDS"):
+        raise click.ClickException("seed-demo is refused in production: its accounts share a published password")
 
     report = seed_demo_data(tickets=tickets, seed=seed, now=clock.now())
     db.session.commit()
@@ -135,7 +140,45 @@ def serve_cmd(host: str, port: int) -> None:
             scheduler.shutdown(wait=False)
 
 
+@click.command("backup")
+@click.argument("output", required=False, type=click.Path(dir_okay=False, writable=True))
+def backup_cmd(output: str | None) -> None:
+    """Write every table to OUTPUT (default instance/backups/complaints-<time>.jsonl.gz)."""
+    from pathlib import Path
+
+    from flask import current_app
+
+    from .backup import dump
+
+    now = clock.now()
+    if output:
+        path = Path(output)
+    else:
+        folder = Path(current_app.instance_path) / "backups"
+        folder.mkdir(parents=True, exist_ok=True)
+        path = folder / f"complaints-{now:%Y%m%d-%H%M%S}.jsonl.gz"
+    counts = dump(path, now)
+    click.echo(f"backup written to {path}: {sum(counts.values())} rows in {len(counts)} tables")
+
+
+@click.command("restore")
+@click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
+def restore_cmd(backup_file: str) -> None:
+    """Load BACKUP_FILE into this database, which must be migrated (db upgrade) and empty."""
+    from pathlib import Path
+
+    from .backup import BackupError, restore
+
+    try:
+        counts = restore(Path(backup_file))
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo(f"restored {sum(counts.values())} rows in {len(counts)} tables from {backup_file}")
+
+
 def init_app(app: Flask) -> None:
+    app.cli.add_command(backup_cmd)
+    app.cli.add_command(restore_cmd)
     app.cli.add_command(offices_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo)

@@ -12,13 +12,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 
 from .admin.operations import create_office, create_user
+from .auth.passwords import DEMO_PASSWORD
 from .domain import Contact, Factor, Finding, Kind, RejectReason, Role, Severity
 from .extensions import db
 from .models import Office, Ticket, User
 from .sla.operations import set_holidays
 from .tickets.operations import fire_event, log_ticket
-
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published demo password, refused in production
 
 OFFICES = [
     ("SH-0101", "上海徐汇营业部"),

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import re
+import sys
+import time
+from datetime import UTC, datetime
 
-from flask import Flask
+from flask import Flask, g, request
+from flask.logging import default_handler
 
 # Phone numbers are stored compact (digits, optional +); 7 or more digits in a row is
 # treated as one wherever it appears.
@@ -34,3 +39,61 @@ def init_app(app: Flask) -> None:
     for handler in logging.getLogger().handlers + app.logger.handlers:
         if not any(isinstance(f, RedactPersonalData) for f in handler.filters):
             handler.addFilter(flt)
+    if app.config.get("LOG_FORMAT") == "json":
+        init_structured(app)
+
+
+class JsonFormatter(logging.Formatter):
+    """One JSON object per line: time, level, logger, message and the request fields given as extra."""
+
+    FIELDS = ("method", "path", "status", "ms", "user_id")
+
+    def format(self, record: logging.LogRecord) -> str:
+        out = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        for field in self.FIELDS:
+            if hasattr(record, field):
+                out[field] = getattr(record, field)
+        if record.exc_info:
+            out["error"] = record.exc_info[0].__name__ if record.exc_info[0] else "error"
+            out["trace"] = redact(self.formatException(record.exc_info))
+        return json.dumps(out, ensure_ascii=False)
+
+
+def init_structured(app: Flask, stream=None) -> None:  # noqa: ANN001 - a text stream
+    """Production logging: JSON lines on stdout, one per request and one per warning or error.
+
+    The request line carries the method, the path without its query string (queries may hold
+    a phone number), the status, the time taken and the user's id; never a name, phone or email.
+    """
+    root = logging.getLogger()
+    for old in [h for h in root.handlers if isinstance(h.formatter, JsonFormatter)]:
+        root.removeHandler(old)  # one JSON handler per process, whatever the number of apps
+    handler = logging.StreamHandler(stream or sys.stdout)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(RedactPersonalData())
+    root.addHandler(handler)
+    app.logger.removeHandler(default_handler)  # else Flask's own text handler prints each record again
+    logging.getLogger("complaints").setLevel(logging.INFO)
+    request_log = logging.getLogger("complaints.request")
+
+    @app.before_request
+    def _start_timer() -> None:
+        g._t0 = time.perf_counter()
+
+    @app.after_request
+    def _log_request(response):  # noqa: ANN001, ANN202
+        started = g.pop("_t0", None)
+        ms = round((time.perf_counter() - started) * 1000, 1) if started else None
+        user_id = getattr(g.get("api_user"), "id", None)
+        if user_id is None and not g.get("database_down") and "_login_user" in g:
+            user_id = getattr(g._login_user, "id", None)  # only a user already loaded: no query here
+        request_log.info("request", extra={
+            "method": request.method, "path": request.path, "status": response.status_code,
+            "ms": ms, "user_id": user_id,
+        })
+        return response

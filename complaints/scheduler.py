@@ -107,7 +107,9 @@ def build(app: Flask, background: bool):  # noqa: ANN201 - an APScheduler schedu
         timezone=app.config["TIMEZONE"],
         job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": MISFIRE_GRACE_SECONDS},
     )
+    every = float(app.config.get("SCHEDULER_EVERY") or 0)  # one interval for all jobs (tests, drills)
     for job in JOBS:
+        args = {"seconds": every} if every > 0 else job.args
         scheduler.add_job(_in_app(app, job), job.trigger, id=job.id, name=job.id,
-                          replace_existing=True, **job.args)
+                          replace_existing=True, **args)
     return scheduler

@@ -14,6 +14,7 @@ from zoneinfo import available_timezones
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..auth.passwords import refuse as refuse_password
 from ..domain import Role
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
@@ -129,6 +130,9 @@ def _check_role_offices(role: Role | None, offices: list[Office], errors: dict[s
 def _password(value: Any, errors: dict[str, str]) -> str:
     if not isinstance(value, str) or len(value) < MIN_PASSWORD or len(value) > 200:
         errors["password"] = _("At least %(n)d characters.", n=MIN_PASSWORD)
+        return ""
+    if refuse_password(value):
+        errors["password"] = _("This password is published or too common; choose another.")
         return ""
     return value
 

@@ -14,6 +14,7 @@ from ..extensions import db, limiter, login_manager
 from ..models import User
 from ..textcheck import as_int
 from .forms import LanguageForm, LoginForm, PasswordForm
+from .passwords import refuse as refuse_password
 
 bp = Blueprint("auth", __name__)
 
@@ -55,9 +56,15 @@ def login():
     if form.validate_on_submit():
         user = db.session.scalar(select(User).where(User.email == form.email.data.strip().lower()))
         if user is not None and user.active and user.check_password(form.password.data):
-            login_user(user)
-            return redirect(_safe_next(request.args.get("next")))
-        form.password.errors.append(_("Wrong email or password, or the account is disabled."))
+            if refuse_password(form.password.data):
+                # Right password, but a published one: nobody may rely on it in production.
+                form.password.errors.append(_("This account still has a published password. "
+                                              "Ask an administrator to reset it."))
+            else:
+                login_user(user)
+                return redirect(_safe_next(request.args.get("next")))
+        else:
+            form.password.errors.append(_("Wrong email or password, or the account is disabled."))
     status = 422 if form.errors else 200
     return render_template("auth/login.html", form=form), status
 
@@ -78,6 +85,8 @@ def account():
     if "pw-submit" in request.form and pw_form.validate_on_submit():
         if not current_user.check_password(pw_form.current.data):
             pw_form.current.errors.append(_("Wrong password."))
+        elif refuse_password(pw_form.new.data):
+            pw_form.new.errors.append(_("This password is published or too common; choose another."))
         else:
             current_user.set_password(pw_form.new.data)
             db.session.commit()

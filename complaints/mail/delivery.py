@@ -45,7 +45,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
 
-def claim(now: datetime, limit: int = BATCH) -> list[int]:
+def claim(now: datetime, limit: int = BATCH, lease: timedelta = LEASE) -> list[int]:
     """Lease up to ``limit`` due rows to this sender and commit the lease."""
     due = (
         select(OutboxMessage.id)
@@ -64,7 +64,7 @@ def claim(now: datetime, limit: int = BATCH) -> list[int]:
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending",
                    or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
-            .values(lease_until=now + LEASE)
+            .values(lease_until=now + lease)
         )
         if result.rowcount == 1:
             claimed.append(row_id)
@@ -75,7 +75,8 @@ def claim(now: datetime, limit: int = BATCH) -> list[int]:
 def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> DeliveryReport:
     """Send every due pending email (up to ``limit``); commits as it goes."""
     report = DeliveryReport()
-    ids = claim(now, limit)
+    lease = timedelta(seconds=float(config.get("MAIL_LEASE_SECONDS") or LEASE.total_seconds()))
+    ids = claim(now, limit, lease)
     if not ids:
         return report
     try:

@@ -1,0 +1,211 @@
+"""kill -9 in the middle of a load: a gunicorn worker and the scheduler die, nothing is lost or doubled.
+
+Real processes on loopback: gunicorn with two workers on the test database, the scheduler
+process (`flask --app complaints scheduler`, every job each second, mail leases of two
+seconds), a real SMTP server, and eight client threads logging tickets through the API.
+Mid-load one worker is killed with SIGKILL, and the scheduler is killed while it is in the
+middle of sending an email; a new scheduler is started. Afterwards every ticket whose
+creation was answered 201 exists exactly once, and every reminder email was received
+exactly once. Bounded: the load runs for a few seconds, every wait has a time limit.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import http.client
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from complaints.extensions import db
+from complaints.models import OutboxMessage, Reminder, Ticket
+from complaints.tickets.operations import log_ticket
+from tests.conftest import RecordingHandler, complaint_body, free_port
+
+pytest.importorskip("gunicorn")
+OVERDUE = 10  # tickets whose reminders are all due when the scheduler starts
+CLIENTS = 8
+LOAD_SECONDS = 6.0
+
+
+class StallOnce(RecordingHandler):
+    """Holds the first message at DATA until released, so that the sender can be killed mid-send."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.stalled = threading.Event()
+        self.release = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,N802
+        if not self.release.is_set():
+            self.stalled.set()
+            while not self.release.is_set():
+                await asyncio.sleep(0.05)
+            return "451 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(p) for p in text.split()]
+
+
+def _wait(predicate, seconds: float, what: str) -> None:  # noqa: ANN001
+    deadline = time.monotonic() + seconds
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what} after {seconds:.0f} s")
+        time.sleep(0.1)
+
+
+def _get(port: int, path: str) -> int:
+    try:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
+        conn.request("GET", path)
+        status = conn.getresponse().status
+        conn.close()
+        return status
+    except OSError:
+        return 0
+
+
+@pytest.fixture
+def overdue(world):
+    now = datetime.now(UTC)
+    for i in range(OVERDUE):
+        log_ticket(world.clerk_a if i % 2 else world.clerk_b,
+                   complaint_body("SH-0101" if i % 2 else "SH-0102", occurred_at="2026-01-05T09:00:00+08:00"),
+                   now=now - timedelta(days=10, minutes=i))
+    db.session.commit()
+    db.session.remove()
+
+
+def test_killing_a_worker_and_the_scheduler_mid_load_loses_and_doubles_nothing(
+        app, database_url, world, overdue, token_for, tmp_path):
+    from aiosmtpd.controller import Controller
+
+    headers = {**token_for(world.clerk_a), "Content-Type": "application/json"}
+    db.session.remove()
+    smtp = StallOnce()
+    smtp_port = free_port()
+    controller = Controller(smtp, hostname="127.0.0.1", port=smtp_port)
+    controller.start()
+    port = free_port()
+    env = {**os.environ, "DATABASE_URL": database_url, "COMPLAINTS_ENV": "development",
+           "INSTANCE_PATH": str(tmp_path), "SMTP_HOST": "127.0.0.1", "SMTP_PORT": str(smtp_port),
+           "SMTP_STARTTLS": "0", "SMTP_USER": "", "DIGEST_HOUR": "0", "SCHEDULER_EVERY": "1",
+           "MAIL_LEASE_SECONDS": "2", "RATELIMIT_STORAGE_URI": "memory://"}
+    logs = tmp_path / "logs"
+    logs.mkdir()
+    procs: list[subprocess.Popen] = []
+    files = []
+
+    def start(name: str, args: list[str]) -> subprocess.Popen:
+        out = (logs / f"{name}.log").open("w")
+        files.append(out)
+        p = subprocess.Popen(args, env=env, stdout=out, stderr=subprocess.STDOUT)  # noqa: S603
+        procs.append(p)
+        return p
+
+    scheduler_cmd = [sys.executable, "-m", "flask", "--app", "complaints", "scheduler"]
+    results: list[tuple[int, str, str | None]] = []  # (status, marker, ref)
+    try:
+        master = start("gunicorn", [sys.executable, "-m", "gunicorn", "-w", "2", "-b", f"127.0.0.1:{port}",
+                                    "--timeout", "30", "complaints:create_app()"])
+        _wait(lambda: _get(port, "/healthz") == 200, 60, "gunicorn to answer /healthz")
+        _wait(lambda: len(_children(master.pid)) == 2, 30, "two gunicorn workers")
+        first_scheduler = start("scheduler-1", scheduler_cmd)
+
+        stop = threading.Event()
+        lock = threading.Lock()
+
+        def client(n: int) -> None:
+            i = 0
+            while not stop.is_set():
+                i += 1
+                marker = f"load-{n}-{i}"
+                body = json.dumps(complaint_body(description=f"营业员态度生硬 {marker}"))
+                status, ref = 0, None
+                try:
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    conn.request("POST", "/api/v1/tickets", body=body, headers=headers)
+                    resp = conn.getresponse()
+                    status = resp.status
+                    payload = resp.read()
+                    if status == 201:
+                        ref = json.loads(payload)["ref"]
+                    conn.close()
+                except (OSError, http.client.HTTPException):
+                    status = 0  # the worker died under this request: no answer
+                with lock:
+                    results.append((status, marker, ref))
+
+        threads = [threading.Thread(target=client, args=(n,), daemon=True) for n in range(CLIENTS)]
+        started = time.monotonic()
+        for t in threads:
+            t.start()
+        time.sleep(LOAD_SECONDS / 3)  # the load is under way (not a deadline)
+        victim = _children(master.pid)[0]
+        os.kill(victim, signal.SIGKILL)
+        assert smtp.stalled.wait(60), "the scheduler never reached DATA"
+        os.kill(first_scheduler.pid, signal.SIGKILL)
+        first_scheduler.wait(10)
+        smtp.release.set()
+        start("scheduler-2", scheduler_cmd)
+        time.sleep(max(0.0, LOAD_SECONDS - (time.monotonic() - started)))
+        stop.set()
+        for t in threads:
+            t.join(60)
+        assert first_scheduler.returncode == -signal.SIGKILL
+        _wait(lambda: victim not in _children(master.pid) and len(_children(master.pid)) == 2, 30,
+              "gunicorn to replace the killed worker")
+
+        def all_mail_sent() -> bool:
+            db.session.remove()
+            pending = db.session.scalar(select(func.count()).select_from(OutboxMessage)
+                                        .where(OutboxMessage.status != "sent"))
+            total = db.session.scalar(select(func.count()).select_from(OutboxMessage))
+            return total == 2 * OVERDUE + 2 and pending == 0
+
+        _wait(all_mail_sent, 90, "the new scheduler to send every email")
+        _wait(lambda: len(smtp.messages) >= 2 * OVERDUE + 2, 30, "the SMTP server to receive them")
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.send_signal(signal.SIGTERM)
+        for p in procs:
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        controller.stop()
+        for f in files:
+            f.close()
+
+    db.session.remove()
+    created = [(marker, ref) for status, marker, ref in results if status == 201]
+    answers = Counter(status for status, _m, _r in results)
+    assert len(created) > 20, answers
+    # Every 201 exists, once; nothing exists twice (a request cut off by the kill may or may not have landed).
+    rows = db.session.execute(select(Ticket.ref, Ticket.description).where(Ticket.description.like("%load-%"))).all()
+    markers = Counter(desc.rsplit(" ", 1)[1] for _ref, desc in rows)
+    assert max(markers.values()) == 1
+    by_ref = {ref: desc.rsplit(" ", 1)[1] for ref, desc in rows}
+    assert all(by_ref.get(ref) == marker for marker, ref in created)
+    assert set(answers) <= {201, 0}, answers  # a dead worker drops a connection; nothing answers 5xx
+    # Every reminder decided once, every email received once.
+    assert db.session.scalar(select(func.count()).select_from(Reminder)) == OVERDUE * 3
+    keys = set(db.session.scalars(select(OutboxMessage.key)))
+    received = Counter(m.msg["X-Complaints-Key"] for m in smtp.messages)
+    assert set(received) == keys and max(received.values()) == 1, received.most_common(3)
+
