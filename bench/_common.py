@@ -40,3 +40,19 @@ def timed(fn: Callable[[], object], runs: int, before: Callable[[], object] | No
         samples.append((time.perf_counter() - t0) * 1000)
     samples.sort()
     return statistics.median(samples), samples[max(0, int(len(samples) * 0.95) - 1)]
+
+
+def row(bench: str, case: str, backend: str, size: str, median: float, p95: float, notes: str = "") -> dict:
+    return {"bench": bench, "case": case, "backend": backend, "size": size, "median": median, "p95": p95,
+            "notes": notes}
+
+
+def print_rows(rows: list[dict]) -> None:
+    """One table: bench, case, backend, data size, median and p95 in milliseconds."""
+    widths = [max([len(r["bench"]) for r in rows] + [5]), max([len(r["case"]) for r in rows] + [4]),
+              max([len(r["backend"]) for r in rows] + [7]), max([len(r["size"]) for r in rows] + [4])]
+    print(f"{'bench':{widths[0]}}  {'case':{widths[1]}}  {'backend':{widths[2]}}  {'size':{widths[3]}}  "
+          f"{'median ms':>9}  {'p95 ms':>9}  notes")
+    for r in rows:
+        print(f"{r['bench']:{widths[0]}}  {r['case']:{widths[1]}}  {r['backend']:{widths[2]}}  "
+              f"{r['size']:{widths[3]}}  {r['median']:9.2f}  {r['p95']:9.2f}  {r.get('notes', '')}")

@@ -17,7 +17,7 @@ import random
 import time
 from datetime import UTC, datetime, timedelta
 
-from _common import analyze, fresh_app, timed
+from _common import analyze, fresh_app, print_rows, row, timed
 from sqlalchemy import insert, select
 
 from complaints.domain import Channel, Finding, Kind, Severity, State
@@ -81,10 +81,15 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=10)
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = ap.parse_args()
-    app = fresh_app(args.database_url)
+    print_rows(run(args.tickets, args.clerks, args.runs, args.database_url))
+
+
+def run(tickets: int, clerks_n: int, runs: int, url: str | None) -> list[dict]:
+    rows = []
+    app = fresh_app(url)
     with app.app_context():
         t0 = time.perf_counter()
-        fill(args.tickets, args.clerks)
+        fill(tickets, clerks_n)
         analyze()
         fill_s = time.perf_counter() - t0
         offices = {o.id: o for o in db.session.scalars(select(Office))}
@@ -96,7 +101,7 @@ def main() -> None:
             everyone = list(db.session.scalars(select(User).where(User.role == "clerk")))
             where = dict(db.session.execute(select(user_offices.c.user_id, user_offices.c.office_id)).all())
             cards = compute.cards_for(everyone, offices, MONTH, where)
-            assert len(cards) == args.clerks  # noqa: S101
+            assert len(cards) == clerks_n  # noqa: S101
 
         def office_by_office() -> None:
             for office in offices.values():
@@ -104,15 +109,17 @@ def main() -> None:
 
         one = offices[1]
         first = clerks[0].id
-        print(f"backend={db.engine.dialect.name} tickets={args.tickets} clerks={args.clerks} offices={len(offices)} "
-              f"cores={os.cpu_count()} runs={args.runs} fill={fill_s:.0f}s")
+        backend = db.engine.dialect.name
+        print(f"scorecards: backend={backend} tickets={tickets} clerks={clerks_n} offices={len(offices)} "
+              f"cores={os.cpu_count()} runs={runs} fill={fill_s:.0f}s")
         for name, fn in (("all clerks' cards, one pass", all_at_once),
                          ("all clerks' cards, office by office", office_by_office),
                          ("one office page (20 clerks)", lambda: compute.office_cards(one, MONTH)),
                          ("one clerk's 12-month trend",
                           lambda: compute.history(db.session.get(User, first), offices[office_of[first]], MONTH, 12))):
-            med, p95 = timed(fn, args.runs)
-            print(f"{name:40s} median {med:8.2f} ms   p95 {p95:8.2f} ms")
+            med, p95 = timed(fn, runs)
+            rows.append(row("scorecards", name, backend, f"{tickets} tickets, {clerks_n} clerks", med, p95))
+    return rows
 
 
 if __name__ == "__main__":

@@ -15,9 +15,10 @@ import argparse
 import os
 import random
 import time
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
-from _common import analyze, fresh_app, timed
+from _common import analyze, fresh_app, print_rows, row, timed
 from sqlalchemy import insert, text
 
 from complaints.domain import Channel, Kind, Severity, State
@@ -29,7 +30,9 @@ from complaints.sla.scan import decide, digest
 BATCH = 20_000
 
 
-def fill(n: int, n_open: int, offices: int = 50, seed: int = 1) -> None:
+def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
+         describe: Callable[[int], str] = lambda _i: "营业员态度生硬") -> None:
+    """``n`` tickets (one in n/n_open open, the rest closed) over the last n minutes, each with a clock."""
     from flask_migrate import upgrade
 
     upgrade()
@@ -54,7 +57,8 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1) -> None:
             tickets.append({
                 "id": i + 1, "ref": f"C-2026-{i:07d}", "kind": Kind.COMPLAINT, "channel": Channel.COUNTER,
                 "state": State.TRIAGED if is_open else State.CLOSED, "version": 1,
-                "office_id": rng.randint(1, offices), "description": "营业员态度生硬", "occurred_at": at,
+                "office_id": rng.randint(1, offices), "description": describe(i + 1), "occurred_at": at,
+                "customer_name": "王先生", "customer_phone": f"138{(i * 7919) % 10**8:08d}",
                 "logged_by_id": 1, "created_at": at, "updated_at": at,
             })
             ahead = now + timedelta(minutes=rng.randint(60, 60 * 24 * 30))
@@ -89,10 +93,14 @@ def main() -> None:
     ap.add_argument("--runs", type=int, default=20)
     ap.add_argument("--database-url", default=os.environ.get("BENCH_DATABASE_URL"))
     args = ap.parse_args()
-    app = fresh_app(args.database_url, SMTP_HOST="")
+    print_rows(run(args.tickets, args.open, args.runs, args.database_url))
+
+
+def run(tickets: int, n_open: int, runs: int, url: str | None) -> list[dict]:
+    app = fresh_app(url, SMTP_HOST="")
     with app.app_context():
         t0 = time.perf_counter()
-        fill(args.tickets, args.open)
+        fill(tickets, n_open)
         analyze()
         fill_s = time.perf_counter() - t0
         now = datetime.now(UTC)
@@ -102,12 +110,15 @@ def main() -> None:
             sent = deliver(app.config, now)
             assert report.reminders == 0 and sent.sent == 0  # noqa: S101 - the pass must find nothing
 
-        print(f"backend={db.engine.dialect.name} tickets={args.tickets} open={args.open} cores={os.cpu_count()} "
-              f"runs={args.runs} fill={fill_s:.0f}s")
-        med, p95 = timed(one_pass, args.runs)
-        print(f"{'scan pass, nothing due (decide+deliver)':44s} median {med:8.2f} ms   p95 {p95:8.2f} ms")
-        med, p95 = timed(lambda: digest(now - timedelta(days=400)), max(3, args.runs // 4))
-        print(f"{'digest pass, 50 supervisors':44s} median {med:8.2f} ms   p95 {p95:8.2f} ms")
+        backend = db.engine.dialect.name
+        print(f"sla scan: backend={backend} tickets={tickets} open={n_open} cores={os.cpu_count()} "
+              f"runs={runs} fill={fill_s:.0f}s")
+        size = f"{tickets} tickets, {n_open} open"
+        med, p95 = timed(one_pass, runs)
+        rows = [row("sla", "scan pass, nothing due (decide+deliver)", backend, size, med, p95)]
+        med, p95 = timed(lambda: digest(now - timedelta(days=400)), max(3, runs // 4))
+        rows.append(row("sla", "digest pass, 50 supervisors", backend, size, med, p95))
+    return rows
 
 
 if __name__ == "__main__":

@@ -26,3 +26,17 @@ def _sqlite_pragmas(engine: Engine) -> None:
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")
         cur.close()
+
+
+def commit_keep_loaded() -> None:
+    """Commit without expiring what the session holds, for an answer built from it just after.
+
+    The answer then needs no reloading, and is built after the commit, so that the locks the
+    transaction holds (the reference counter row) are released as soon as possible.
+    """
+    session = db.session()
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = True

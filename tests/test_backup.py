@@ -56,7 +56,7 @@ def target_url(request, tmp_path):
             pytest.skip("TEST_DATABASE_URL not set")
         base = _pg_url()
         engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = "complaints_restore_test"
+        name = base.rsplit("/", 1)[1] + "_restore"  # beside this run's database, as its own
         with engine.connect() as conn:
             conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
             conn.execute(text(f"CREATE DATABASE {name}"))

@@ -3,7 +3,7 @@ from __future__ import annotations
 from flask import jsonify, request, url_for
 
 from .. import clock
-from ..extensions import db
+from ..database import commit_keep_loaded
 from ..tickets import operations, queries
 from ..tickets.serialize import ticket_to_dict
 from ..workflow import TRANSITIONS
@@ -28,7 +28,7 @@ def list_tickets():
 def create_ticket():
     user = api_user()
     ticket = operations.log_ticket(user, json_body(), now=clock.now())
-    db.session.commit()
+    commit_keep_loaded()
     body = ticket_to_dict(ticket, user, clock.now())
     return jsonify(body), 201, {"Location": url_for("api.get_ticket", ref=ticket.ref)}
 
@@ -47,7 +47,7 @@ def fire(ref: str):
     event = body.pop("event", None)
     version = body.pop("version", None)
     operations.fire_event(ticket, user, event, body, version=version, now=clock.now())
-    db.session.commit()
+    commit_keep_loaded()
     return jsonify(ticket_to_dict(ticket, user, clock.now()))
 
 

@@ -19,7 +19,7 @@ from ..extensions import db
 from ..models import Holiday, Office, OfficeHours, SlaPolicy
 from ..textcheck import as_int
 from .calendar import parse_holidays
-from .policies import Policy, get_policy
+from .policies import Policy, forget_calendars, get_policy
 
 MINUTE_FIELDS = ("triage_minutes", "resolve_minutes", "follow_up_minutes", "escalate_after_minutes")
 MAX_MINUTES = 60 * 24 * 365  # a year
@@ -94,6 +94,7 @@ def set_week(office: Office, week: Mapping[int, tuple[str, str] | None]) -> None
         errors["week"] = _("The office must be open on at least one day.")
     if errors:
         raise InvalidInput(_("Some opening hours are invalid."), errors)
+    forget_calendars()
     db.session.execute(delete(OfficeHours).where(OfficeHours.office_id == office.id))
     for day, (a, b) in parsed.items():
         db.session.add(OfficeHours(office_id=office.id, weekday=day, opens=a, closes=b))
@@ -113,6 +114,7 @@ def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
     if replace:
         db.session.execute(delete(Holiday).where(Holiday.office_id == office.id))
         db.session.flush()
+    forget_calendars()
     existing = {h.day: h for h in db.session.query(Holiday).filter(Holiday.office_id == office.id)}
     for day, name in days:
         if day in existing:

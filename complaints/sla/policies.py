@@ -94,10 +94,19 @@ def calendar_for(office: Office, policy_calendar: str = "business") -> BusinessC
     """The office's business calendar, or a 24x7 one in its zone for 24x7 policies."""
     if policy_calendar == "24x7":
         return BusinessCalendar.twenty_four_seven(office.timezone)
-    week = office_week(office)
-    days = frozenset(h.day for h in office_holidays(office))
-    return BusinessCalendar(
-        timezone=office.timezone,
-        hours=weekly((d, a, b) for d, (a, b) in week.items()),
-        holidays=days,
-    )
+    # Read once per session (one request, one job pass): a ticket's clocks and its page
+    # ask for the same calendar several times. Changing hours or holidays forgets it.
+    cache = db.session.info.setdefault("calendars", {})
+    if office.id not in cache:
+        week = office_week(office)
+        days = frozenset(h.day for h in office_holidays(office))
+        cache[office.id] = BusinessCalendar(
+            timezone=office.timezone,
+            hours=weekly((d, a, b) for d, (a, b) in week.items()),
+            holidays=days,
+        )
+    return cache[office.id]
+
+
+def forget_calendars() -> None:
+    db.session.info.pop("calendars", None)

@@ -6,6 +6,7 @@ commits. The caller (a view, the API, the CLI) commits, or rolls back on DomainE
 
 from __future__ import annotations
 
+import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -15,6 +16,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import can_access_office, is_admin
@@ -26,7 +28,7 @@ from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
-from .refs import next_ref
+from .refs import assign_ref
 
 
 def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
@@ -40,7 +42,8 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     office = values["office"]
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     ticket = Ticket(
-        ref=next_ref(values["kind"], year),
+        # A provisional unique value: the real reference is taken last (see below).
+        ref="~" + uuid.uuid4().hex[:19],
         kind=values["kind"],
         channel=values["channel"],
         office=office,
@@ -55,12 +58,18 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
         state=State.NEW,
         created_at=now,
         updated_at=now,
+        events=[],  # a new ticket has none: no query to find that out
+        deadlines=[],
     )
     db.session.add(ticket)
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
     clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     index_ticket(ticket)  # in the same transaction: a logged ticket is always findable
+    # The reference counter row stays locked until commit: take the number last, so that
+    # concurrent loggers wait only for each other's commit, not for all the work above.
+    # A plain UPDATE: giving the reference is not a change of the ticket (its version stays 1).
+    set_committed_value(ticket, "ref", assign_ref(ticket.id, values["kind"], year))
     return ticket
 
 

@@ -1,0 +1,41 @@
+"""The floor for the intake bench: a minimal Flask app that stores the same ticket row with one INSERT.
+
+No authentication, no validation, no workflow, no SLA clock, no search terms, no history:
+only what any Flask + SQLAlchemy + psycopg 3 endpoint on this machine must pay. Served by
+the same gunicorn, with the same workers, against the same database as the application.
+
+    FLOOR_DATABASE_URL=postgresql+psycopg://... gunicorn -w 4 --chdir bench floor_app:app
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import UTC, datetime
+
+from flask import Flask, jsonify, request
+from sqlalchemy import create_engine, text
+
+app = Flask(__name__)
+engine = create_engine(os.environ["FLOOR_DATABASE_URL"], pool_pre_ping=True)
+INSERT = text(
+    "INSERT INTO tickets (ref, kind, channel, state, version, office_id, description, occurred_at, "
+    "customer_name, customer_phone, involved_clerk_id, logged_by_id, created_at, updated_at) VALUES "
+    "(:ref, 'complaint', :channel, 'new', 1, :office_id, :description, :occurred_at, :customer_name, "
+    ":customer_phone, NULL, :logged_by_id, :now, :now) RETURNING id"
+)
+
+
+@app.post("/floor")
+def floor():
+    body = request.get_json()
+    now = datetime.now(UTC)
+    row = {
+        "ref": "F-" + uuid.uuid4().hex[:16], "channel": body["channel"], "office_id": int(os.environ["FLOOR_OFFICE"]),
+        "description": body["description"], "occurred_at": datetime.fromisoformat(body["occurred_at"]),
+        "customer_name": body.get("customer_name"), "customer_phone": body.get("customer_phone"),
+        "logged_by_id": int(os.environ["FLOOR_USER"]), "now": now,
+    }
+    with engine.begin() as conn:
+        ticket_id = conn.execute(INSERT, row).scalar_one()
+    return jsonify({"id": ticket_id, "ref": row["ref"]}), 201
