@@ -14,19 +14,25 @@ from complaints import create_app
 from complaints.extensions import db
 
 
-def fresh_app(url: str | None, **config: object) -> Flask:
-    """An app on ``url`` (a temporary SQLite file by default) whose PostgreSQL schema is emptied first."""
+def fresh_app(url: str | None, keep: bool = False, **config: object) -> Flask:
+    """An app on ``url`` (a temporary SQLite file by default) whose PostgreSQL schema is emptied first
+    (unless ``keep``: a filled database is used again)."""
     url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **config})
-    if url.startswith("postgresql"):
+    if url.startswith("postgresql") and not keep:
         with app.app_context(), db.engine.begin() as conn:
             conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
     return app
 
 
 def analyze() -> None:
-    with db.engine.begin() as conn:
-        conn.execute(text("ANALYZE"))
+    """Statistics, and on PostgreSQL the visibility map too (as autovacuum keeps it after a bulk load)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(text("VACUUM ANALYZE"))
+    else:
+        with db.engine.begin() as conn:
+            conn.execute(text("ANALYZE"))
 
 
 def timed(fn: Callable[[], object], runs: int, before: Callable[[], object] | None = None) -> tuple[float, float]:

@@ -574,3 +574,20 @@ def test_non_admins_cannot_tell_which_emails_exist(world, api):
     assert client.get(f"/users/{world.sup_a.email}").status_code == 403
     assert client.get("/users/nobody@example.com").status_code == 403
     assert client.get(f"/users/{world.clerk_a.email.upper()}").status_code == 200
+
+
+def test_the_queue_count_stops_past_its_cap_and_says_so(world, api, make_ticket, login, monkeypatch):
+    from complaints.tickets import queries
+
+    for _ in range(14):
+        make_ticket()
+    sup = api(world.sup_a)
+    exact = sup.get("/tickets?per_page=1").get_json()
+    assert (exact["total"], exact["total_is_lower_bound"]) == (14, False)
+    monkeypatch.setattr(queries, "COUNT_CAP", 5)  # the cap is then (page + 10) pages of 1: 11
+    page = sup.get("/tickets?per_page=1").get_json()
+    assert (page["total"], page["total_is_lower_bound"]) == (11, True) and len(page["tickets"]) == 1
+    far = sup.get("/tickets?per_page=1&page=4").get_json()
+    assert (far["total"], far["total_is_lower_bound"]) == (14, False)  # (4 + 10) pages reach every ticket
+    html = login(world.sup_a).get("/tickets?per_page=1").get_data(as_text=True)
+    assert "rel=\"next\"" in html

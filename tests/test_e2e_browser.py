@@ -59,12 +59,15 @@ def browser() -> Iterator[object]:
 class Journey:
     def __init__(self, browser, base: str, lang: str) -> None:  # noqa: ANN001
         self.browser, self.base, self.lang, self.step = browser, base, lang, 0
+        self.csp_violations: list[str] = []  # the policy allows no inline script or style
         self.folder = SHOTS / lang
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def page(self, user=None):  # noqa: ANN001, ANN201
         page = self.browser.new_page(viewport={"width": 390, "height": 844},
                                      locale="zh-CN" if self.lang == "zh_CN" else "en-US")
+        page.on("console", lambda msg: self.csp_violations.append(msg.text)
+                if "Content Security Policy" in msg.text else None)
         if user is not None:
             page.goto(f"{self.base}/login")
             page.fill("#email", user.email)
@@ -147,6 +150,7 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
     text = customer.inner_text("main")
     assert ref in text and words["closed"] in text and "13812345678" not in text and "王先生" not in text
     j.shot(customer, "status")
+    assert j.csp_violations == [], j.csp_violations
 
 
 def test_form_errors_are_announced_beside_the_fields_and_nothing_is_lost(live_server, browser, world):

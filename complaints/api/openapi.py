@@ -284,7 +284,9 @@ def build_spec() -> dict[str, Any]:
                 "TicketPage": {"type": "object", "properties": {
                     "tickets": {"type": "array", "items": ticket_ref},
                     "page": {"type": "integer"}, "per_page": {"type": "integer"},
-                    "total": {"type": "integer"}}},
+                    "total": {"type": "integer"},
+                    "total_is_lower_bound": {"type": "boolean",
+                                             "description": "true: more than `total` tickets match"}}},
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
                     "timezone": {"type": "string"}, "active": {"type": "boolean"}}},

@@ -15,12 +15,13 @@ def list_tickets():
     user = api_user()
     f = queries.parse_filters(request.args)
     now = clock.now()
-    rows, total = queries.queue(user, f, now)
+    rows, total, more = queries.queue(user, f, now)
     return jsonify({
         "tickets": [ticket_to_dict(t, user, now, history=False) for t in rows],
         "page": f.page,
         "per_page": f.per_page,
         "total": total,
+        "total_is_lower_bound": more,  # past queries.COUNT_CAP matches the count stops
     })
 
 

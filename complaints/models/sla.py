@@ -98,6 +98,9 @@ class Deadline(db.Model):
               postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL")),
         Index("ix_deadlines_open_due", "due_at",
               postgresql_where=text("ended_at IS NULL"), sqlite_where=text("ended_at IS NULL")),
+        # The dashboard: clocks met or missed this month.
+        Index("ix_deadlines_ended_outcome", "ended_at", "outcome",
+              postgresql_where=text("ended_at IS NOT NULL"), sqlite_where=text("ended_at IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

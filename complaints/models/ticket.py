@@ -31,6 +31,13 @@ class Ticket(db.Model):
         Index("ix_tickets_office_state_id", "office_id", "state", "id"),
         Index("ix_tickets_state_id", "state", "id"),
         Index("ix_tickets_kind_id", "kind", "id"),
+        # A supervisor's queue, newest first in their office.
+        Index("ix_tickets_office_id", "office_id", "id"),
+        # The dashboard, read from the indexes alone: tickets logged per week and kind, the
+        # top categories, for all offices or one; open tickets per office.
+        Index("ix_tickets_created", "created_at", "kind", "category"),
+        Index("ix_tickets_office_created", "office_id", "created_at", "kind", "category"),
+        Index("ix_tickets_state_office", "state", "office_id"),
         # Scorecards: a month's attributed tickets, and one clerk's over the months.
         Index("ix_tickets_attributed_month", "occurred_at", "attributed_clerk_id",
               postgresql_where=text("attributed_clerk_id IS NOT NULL"),

@@ -5,7 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import func, insert, or_, select
+from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy.orm import aliased
 
 from ..authz import scoped_tickets
 from ..extensions import db
@@ -45,17 +46,53 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
     words = query_terms(q)
     if not words:
         return Results([], "too_short")
-    matching = (
-        select(SearchTerm.ticket_id).where(SearchTerm.term.in_(words))
-        .group_by(SearchTerm.ticket_id).having(func.count() == len(words))
-    )
-    # The pairs can all occur without the whole phrase: check the text for each word typed.
-    stmt = base.where(Ticket.id.in_(matching))
+    # Walk the rarest term's tickets newest first, in growing batches read off its index, and
+    # keep those in scope that have every other term too: the first page is found without
+    # reading every match of a common word. The pairs can all occur without the whole phrase,
+    # so the text is checked for each word typed.
+    driver = _rarest(words)
+    stmt = base
+    for word in words:
+        if word != driver:
+            other = aliased(SearchTerm)
+            stmt = stmt.where(exists().where(other.ticket_id == Ticket.id, other.term == word))
     for part in q.split():
         like = f"%{_escape(part)}%"
         stmt = stmt.where(or_(func.lower(Ticket.description).like(like, escape="\\"),
                               func.lower(Ticket.customer_name).like(like, escape="\\")))
-    return _page(stmt, limit, "text")
+    found: list[Ticket] = []
+    below, size = None, FIRST_BATCH
+    while len(found) <= limit:
+        ids_q = select(SearchTerm.ticket_id).where(SearchTerm.term == driver)
+        if below is not None:
+            ids_q = ids_q.where(SearchTerm.ticket_id < below)
+        ids = list(db.session.scalars(ids_q.order_by(SearchTerm.ticket_id.desc()).limit(size)))
+        if not ids:
+            break
+        found += db.session.scalars(stmt.where(Ticket.id.in_(ids)).order_by(Ticket.id.desc())
+                                    .limit(limit + 1 - len(found)))
+        if len(ids) < size:
+            break
+        below, size = ids[-1], min(size * 4, MAX_BATCH)
+    return Results(found[:limit], "text", more=len(found) > limit)
+
+
+FIRST_BATCH, MAX_BATCH = 1024, 8192  # candidate ids per round (well under SQLite's variable limit)
+RAREST_PROBE = 2000  # how far each term's index is counted to find the rarest
+
+
+def _rarest(words: list[str]) -> str:
+    """The term with the fewest tickets (counted up to RAREST_PROBE each, in one query)."""
+    if len(words) == 1:
+        return words[0]
+    probes = [
+        select(func.count()).select_from(
+            select(SearchTerm.ticket_id).where(SearchTerm.term == w).limit(RAREST_PROBE).subquery()
+        ).scalar_subquery()
+        for w in words[:8]
+    ]
+    counts = db.session.execute(select(*probes)).one()
+    return min(zip(counts, words, strict=False))[1]
 
 
 def _page(stmt, limit: int, kind: str) -> Results:  # noqa: ANN001

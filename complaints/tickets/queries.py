@@ -130,16 +130,23 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
     return stmt.order_by(*order)
 
 
-def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int]:
-    """One page of the queue, and the total."""
+# Counting every match of a million-ticket queue costs more than the page itself: the count
+# stops past this many (or ten pages past the page asked for), and says "more than".
+COUNT_CAP = 10_000
+
+
+def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int, bool]:
+    """One page of the queue, the total, and whether there are more than that total."""
     stmt = queue_statement(user, f, now)
-    total = db.session.scalar(select(func.count()).select_from(stmt.order_by(None).subquery()))
+    cap = max(COUNT_CAP, (f.page + 10) * f.per_page)
+    counted = db.session.scalar(select(func.count()).select_from(
+        stmt.order_by(None).with_only_columns(Ticket.id).limit(cap + 1).subquery())) or 0
     rows = db.session.scalars(
         stmt.offset((f.page - 1) * f.per_page)
         .limit(f.per_page)
         .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines))
     ).all()
-    return list(rows), int(total or 0)
+    return list(rows), min(counted, cap), counted > cap
 
 
 def get_ticket(ref: str, user: User) -> Ticket:

@@ -56,10 +56,10 @@ def queue():
     except InvalidInput as exc:
         f, errors = queries.QueueFilters(), exc.fields
     now = clock.now()
-    rows, total = queries.queue(current_user, f, now)
+    rows, total, more = queries.queue(current_user, f, now)
     pages = max(1, -(-total // f.per_page))
     return render_template(
-        "tickets/queue.html", tickets=rows, total=total, filters=f, pages=pages,
+        "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
         categories=list(Factor),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
