@@ -6,6 +6,7 @@ import secrets
 from datetime import datetime
 
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..extensions import db
 from ..models import ApiToken, User
@@ -21,10 +22,11 @@ def issue_token(user: User, now: datetime) -> str:
 def user_for_token(token: str) -> User | None:
     if not token or len(token) > 200:
         return None
-    row = db.session.scalar(
-        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token),
-                               ApiToken.revoked.is_(False))
-    )
+    # One round trip for the token, its user and the user's offices: every API call starts here.
+    row = db.session.scalars(
+        select(ApiToken).where(ApiToken.token_hash == ApiToken.hash(token), ApiToken.revoked.is_(False))
+        .options(joinedload(ApiToken.user).joinedload(User.offices))
+    ).unique().first()
     if row is None or not row.user.active:
         return None
     return row.user
