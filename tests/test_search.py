@@ -67,3 +67,21 @@ def test_search_page_posts_the_query_and_redirects_on_a_reference(world, login, 
     assert client.post("/search", data={"q": "x"}).status_code == 422
     assert client.post("/search", data={"q": "%_\\"}).status_code == 422
     assert 'role="search"' in client.get("/tickets").text  # the box is on every page
+
+
+def test_the_walk_in_small_batches_finds_the_same_newest_first(world, make_ticket, monkeypatch):
+    """Rounds of 2 candidates, then 8: every match in scope, newest first, the limit respected."""
+    from complaints.search import query
+
+    texts = ["包裹丢失，客户要求赔偿", "营业员态度生硬", "包裹延误", "包裹丢失"] * 5
+    made = [make_ticket(actor=world.clerk_a if i % 3 else world.clerk_b, office="SH-0101" if i % 3 else "SH-0102",
+                        description=text) for i, text in enumerate(texts)]
+    monkeypatch.setattr(query, "FIRST_BATCH", 2)
+    monkeypatch.setattr(query, "MAX_BATCH", 8)
+    for user in (world.admin, world.sup_a):
+        expected = [t.ref for t in reversed(made) if "包裹丢失" in t.description
+                    and (user is world.admin or t.office_id == world.office_a.id)]
+        assert [t.ref for t in search(user, "包裹丢失").tickets] == expected
+        few = search(user, "包裹 丢失", limit=3)
+        assert [t.ref for t in few.tickets] == expected[:3] and few.more
+    assert search(world.admin, "丢失 延误").tickets == []

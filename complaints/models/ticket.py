@@ -33,6 +33,7 @@ class Ticket(db.Model):
         Index("ix_tickets_kind_id", "kind", "id"),
         # A supervisor's queue, newest first in their office.
         Index("ix_tickets_office_id", "office_id", "id"),
+        Index("ix_tickets_office_kind_id", "office_id", "kind", "id"),
         # The dashboard, read from the indexes alone: tickets logged per week and kind, the
         # top categories, for all offices or one; open tickets per office.
         Index("ix_tickets_created", "created_at", "kind", "category"),

@@ -63,21 +63,22 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
     found: list[Ticket] = []
     below, size = None, FIRST_BATCH
     while len(found) <= limit:
-        ids_q = select(SearchTerm.ticket_id).where(SearchTerm.term == driver)
+        batch = select(SearchTerm.ticket_id).where(SearchTerm.term == driver)
         if below is not None:
-            ids_q = ids_q.where(SearchTerm.ticket_id < below)
-        ids = list(db.session.scalars(ids_q.order_by(SearchTerm.ticket_id.desc()).limit(size)))
-        if not ids:
+            batch = batch.where(SearchTerm.ticket_id < below)
+        batch = batch.order_by(SearchTerm.ticket_id.desc()).limit(size).subquery()
+        found += db.session.scalars(stmt.where(Ticket.id.in_(select(batch.c.ticket_id)))
+                                    .order_by(Ticket.id.desc()).limit(limit + 1 - len(found)))
+        if len(found) > limit:
             break
-        found += db.session.scalars(stmt.where(Ticket.id.in_(ids)).order_by(Ticket.id.desc())
-                                    .limit(limit + 1 - len(found)))
-        if len(ids) < size:
+        lowest, read = db.session.execute(select(func.min(batch.c.ticket_id), func.count()).select_from(batch)).one()
+        if read < size:
             break
-        below, size = ids[-1], min(size * 4, MAX_BATCH)
+        below, size = lowest, min(size * 4, MAX_BATCH)
     return Results(found[:limit], "text", more=len(found) > limit)
 
 
-FIRST_BATCH, MAX_BATCH = 1024, 8192  # candidate ids per round (well under SQLite's variable limit)
+FIRST_BATCH, MAX_BATCH = 1024, 16384  # candidate ids per round, read off the driver term's index
 RAREST_PROBE = 2000  # how far each term's index is counted to find the rarest
 
 

@@ -19,6 +19,7 @@ depends_on = None
 def upgrade():
     with op.batch_alter_table('tickets', schema=None) as batch_op:
         batch_op.create_index('ix_tickets_office_id', ['office_id', 'id'], unique=False)
+        batch_op.create_index('ix_tickets_office_kind_id', ['office_id', 'kind', 'id'], unique=False)
         batch_op.create_index('ix_tickets_created', ['created_at', 'kind', 'category'], unique=False)
         batch_op.create_index('ix_tickets_office_created', ['office_id', 'created_at', 'kind', 'category'],
                               unique=False)
@@ -40,4 +41,5 @@ def downgrade():
         batch_op.drop_index('ix_tickets_state_office')
         batch_op.drop_index('ix_tickets_office_created')
         batch_op.drop_index('ix_tickets_created')
+        batch_op.drop_index('ix_tickets_office_kind_id')
         batch_op.drop_index('ix_tickets_office_id')
