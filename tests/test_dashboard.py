@@ -59,3 +59,20 @@ def test_categories_and_offices_side_by_side_link_to_the_queue(world, make_ticke
     queue = login(world.admin).get("/tickets?category=attitude")
     assert queue.status_code == 200 and queue.text.count('href="/tickets/C-') == 2
     assert login(world.admin).get("/tickets?category=charm").status_code == 422
+
+
+def test_weeks_start_on_monday_midnight_local_time(world):
+    from zoneinfo import ZoneInfo
+
+    shanghai = ZoneInfo("Asia/Shanghai")
+    now = datetime(2026, 11, 25, 10, 0, tzinfo=shanghai)  # a Wednesday
+    monday = datetime(2026, 11, 23, 0, 0, tzinfo=shanghai)
+    for at, kind in ((monday - timedelta(seconds=1), "complaint"), (monday, "complaint"), (monday, "error"),
+                     (monday - timedelta(weeks=11), "error"), (monday - timedelta(weeks=11, seconds=1), "error")):
+        log_ticket(world.clerk_a, complaint_body(kind=kind, occurred_at=at.isoformat()), now=at.astimezone(UTC))
+    log_ticket(world.clerk_b, complaint_body("SH-0102", occurred_at=monday.isoformat()), now=monday)  # not in scope
+    db.session.commit()
+    weeks = overview(world.sup_a, now.astimezone(UTC), "Asia/Shanghai").weeks
+    assert len(weeks) == 12 and weeks[-1] == ("11-23", 1, 1) and weeks[-2] == ("11-16", 1, 0)
+    assert weeks[0] == ("09-07", 0, 1)  # the 12th week back; one second before it is not counted
+    assert sum(c + e for _w, c, e in weeks) == 4

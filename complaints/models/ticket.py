@@ -39,8 +39,9 @@ class Ticket(db.Model):
         Index("ix_tickets_created", "created_at", "kind", "category"),
         Index("ix_tickets_office_created", "office_id", "created_at", "kind", "category"),
         Index("ix_tickets_state_office", "state", "office_id"),
-        # A clerk's tickets logged today (their dashboard).
+        # A clerk's tickets logged today, and resolved tickets waiting for a follow-up (the dashboard).
         Index("ix_tickets_logged_by", "logged_by_id", "created_at"),
+        Index("ix_tickets_state_resolved", "state", "resolved_at"),
         # Scorecards: a month's attributed tickets, and one clerk's over the months.
         Index("ix_tickets_attributed_month", "occurred_at", "attributed_clerk_id",
               postgresql_where=text("attributed_clerk_id IS NOT NULL"),

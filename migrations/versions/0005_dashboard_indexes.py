@@ -25,6 +25,7 @@ def upgrade():
                               unique=False)
         batch_op.create_index('ix_tickets_state_office', ['state', 'office_id'], unique=False)
         batch_op.create_index('ix_tickets_logged_by', ['logged_by_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_tickets_state_resolved', ['state', 'resolved_at'], unique=False)
     with op.batch_alter_table('deadlines', schema=None) as batch_op:
         batch_op.create_index('ix_deadlines_ended_outcome', ['ended_at', 'outcome'], unique=False,
                               postgresql_where=sa.text('ended_at IS NOT NULL'),
@@ -37,6 +38,7 @@ def downgrade():
                             postgresql_where=sa.text('ended_at IS NOT NULL'),
                             sqlite_where=sa.text('ended_at IS NOT NULL'))
     with op.batch_alter_table('tickets', schema=None) as batch_op:
+        batch_op.drop_index('ix_tickets_state_resolved')
         batch_op.drop_index('ix_tickets_logged_by')
         batch_op.drop_index('ix_tickets_state_office')
         batch_op.drop_index('ix_tickets_office_created')
