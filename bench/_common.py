@@ -8,21 +8,32 @@ import time
 from collections.abc import Callable
 
 from flask import Flask
-from sqlalchemy import text
+from sqlalchemy import MetaData, text
 
 from complaints import create_app
 from complaints.extensions import db
 
 
 def fresh_app(url: str | None, keep: bool = False, **config: object) -> Flask:
-    """An app on ``url`` (a temporary SQLite file by default) whose PostgreSQL schema is emptied first
+    """An app on ``url`` (a temporary SQLite file by default), its database emptied first
     (unless ``keep``: a filled database is used again)."""
     url = url or f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": url, **config})
-    if url.startswith("postgresql") and not keep:
-        with app.app_context(), db.engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    if not keep:
+        with app.app_context():
+            empty_database()
     return app
+
+
+def empty_database() -> None:
+    """Drop every table (the migrations then start from nothing)."""
+    if db.engine.dialect.name == "postgresql":
+        with db.engine.begin() as conn:
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+    else:
+        existing = MetaData()
+        existing.reflect(bind=db.engine)
+        existing.drop_all(bind=db.engine)
 
 
 def analyze() -> None:

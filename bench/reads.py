@@ -18,7 +18,7 @@ import argparse
 import os
 import time
 
-from _common import analyze, fresh_app, print_rows, row, timed
+from _common import analyze, empty_database, fresh_app, print_rows, row, timed
 from sla_scan import fill
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import OperationalError, ProgrammingError
@@ -73,18 +73,16 @@ def _filled(tickets: int) -> bool:
 
 
 def run(tickets: int, runs: int, url: str | None, reuse: bool = False) -> list[dict]:
-    app = fresh_app(url, keep=reuse)  # testing config: fast password hashing for the bench users
+    app = fresh_app(url, keep=True)  # testing config: fast password hashing for the bench users
     rows = []
     with app.app_context():
         t0 = time.perf_counter()
-        if reuse and url and _filled(tickets):
+        if reuse and _filled(tickets):
             from flask_migrate import upgrade
 
             upgrade()  # indexes added since the fill
         else:
-            if url and url.startswith("postgresql"):
-                with db.engine.begin() as conn:
-                    conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            empty_database()
             fill(tickets, max(1, tickets // 10), describe=describe)
             index_all()
             for user in db.session.scalars(select(User)):

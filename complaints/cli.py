@@ -74,11 +74,10 @@ def users_token(email: str) -> None:
 @click.option("--seed", default=2026, show_default=True, help="Random seed.")
 def seed_demo(tickets: int, seed: int) -> None:
     """Load demo offices, users and tickets (skipped when offices exist); refused in production."""
-    from flask import current_app
-
+    from .auth.passwords import refused_in_this_configuration
     from .demo import seed_demo_data
 
-    if current_app.config.get("REFUSE_KNOWN_PASSWORDS"):
+    if refused_in_this_configuration():
         raise click.ClickException("seed-demo is refused in production: its accounts share a published password")
 
     report = seed_demo_data(tickets=tickets, seed=seed, now=clock.now())

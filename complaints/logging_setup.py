@@ -64,7 +64,7 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(out, ensure_ascii=False)
 
 
-def init_structured(app: Flask, stream=None) -> None:  # noqa: ANN001 - a text stream
+def init_structured(app: Flask) -> None:
     """Production logging: JSON lines on stdout, one per request and one per warning or error.
 
     The request line carries the method, the path without its query string (queries may hold
@@ -73,7 +73,7 @@ def init_structured(app: Flask, stream=None) -> None:  # noqa: ANN001 - a text s
     root = logging.getLogger()
     for old in [h for h in root.handlers if isinstance(h.formatter, JsonFormatter)]:
         root.removeHandler(old)  # one JSON handler per process, whatever the number of apps
-    handler = logging.StreamHandler(stream or sys.stdout)
+    handler = logging.StreamHandler(sys.stdout)
     handler.setFormatter(JsonFormatter())
     handler.addFilter(RedactPersonalData())
     root.addHandler(handler)

@@ -590,4 +590,4 @@ def test_the_queue_count_stops_past_its_cap_and_says_so(world, api, make_ticket,
     far = sup.get("/tickets?per_page=1&page=4").get_json()
     assert (far["total"], far["total_is_lower_bound"]) == (14, False)  # (4 + 10) pages reach every ticket
     html = login(world.sup_a).get("/tickets?per_page=1").get_data(as_text=True)
-    assert "rel=\"next\"" in html
+    assert "rel=\"next\"" in html and "超过 11 张工单" in html  # "more than 11 tickets"

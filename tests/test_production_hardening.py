@@ -138,7 +138,7 @@ def test_login_limits_are_shared_between_workers_through_redis(database_url, wor
     config = {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
               "RATELIMIT_KEY_PREFIX": f"complaints-test-{uuid.uuid4().hex}",
               "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute"}
-    first = create_app("testing", config)
+    first, second = create_app("testing", config), None
     wrong = {"email": world.sup_a.email, "password": "wrong-password"}
     try:
         a = first.test_client()
@@ -149,7 +149,7 @@ def test_login_limits_are_shared_between_workers_through_redis(database_url, wor
         assert b.post("/login", data={**wrong, "password": PASSWORD}).status_code == 429
     finally:
         limiter.reset()
-        for each in (first, locals().get("second")):
+        for each in (first, second):
             if each is not None:
                 with each.app_context():
                     db.engine.dispose()

@@ -61,16 +61,14 @@ def on_transition(ticket: Ticket, event: str, from_state: State | None, to_state
 def start(ticket: Ticket, clock: str, now: datetime) -> Deadline:
     policy = get_policy(ticket.kind, ticket.severity)
     cycle = 1 + sum(1 for d in ticket.deadlines if d.clock == clock)
-    always_open = policy.calendar == "24x7"
-    cal = calendar_for(ticket.office, "24x7" if always_open else "business")
     d = Deadline(
         clock=clock, cycle=cycle, severity=policy.severity,
         target_seconds=policy.minutes_for(clock) * 60,
         escalate_seconds=policy.escalate_after_minutes * 60,
-        always_open=always_open,
+        always_open=policy.calendar == "24x7",
         started_at=now, running_since=now, consumed_seconds=0, next_level=0,
     )
-    _plan(d, cal)  # planned before it joins the session: one INSERT, no UPDATE after it
+    _plan(d, calendar_of(ticket, d))  # planned before it joins the session: one INSERT, no UPDATE after it
     ticket.deadlines.append(d)
     return d
 

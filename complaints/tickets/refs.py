@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import text, update
+from sqlalchemy import update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
@@ -35,25 +35,9 @@ def next_ref(kind: Kind, year: int) -> str:
     return f"{prefix}-{year}-{number:06d}"
 
 
-_ASSIGN_PG = text(
-    "WITH n AS (UPDATE ref_counters SET last = last + 1 WHERE prefix = :prefix AND year = :year RETURNING last) "
-    "UPDATE tickets SET ref = :prefix || '-' || CAST(:year AS TEXT) || '-' || "
-    "CASE WHEN n.last < 1000000 THEN lpad(CAST(n.last AS TEXT), 6, '0') ELSE CAST(n.last AS TEXT) END "
-    "FROM n WHERE tickets.id = :id RETURNING tickets.ref"
-)
-
 
 def assign_ref(ticket_id: int, kind: Kind, year: int) -> str:
-    """Give the flushed ticket its reference; the counter stays locked until commit.
-
-    On PostgreSQL the counter and the ticket change in one statement, so the lock is held
-    for one round trip and the commit only.
-    """
-    prefix = REF_PREFIX[kind]
-    if db.session.get_bind().dialect.name == "postgresql":
-        ref = db.session.execute(_ASSIGN_PG, {"prefix": prefix, "year": year, "id": ticket_id}).scalar()
-        if ref is not None:
-            return ref
-    ref = next_ref(kind, year)  # SQLite, or the year's first ticket (its counter row is made there)
+    """Give the flushed ticket its reference; the counter stays locked until commit."""
+    ref = next_ref(kind, year)
     db.session.execute(update(Ticket).where(Ticket.id == ticket_id).values(ref=ref))
     return ref
