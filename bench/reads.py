@@ -46,11 +46,11 @@ def index_all() -> None:
     db.session.execute(text("INSERT INTO bench_terms (k, term) VALUES (:k, :term)"),
                        [{"k": k, "term": term} for k, tpl in enumerate(TEMPLATES)
                         for term in index_terms(tpl, "王先生", None)])
-    db.session.execute(text(f"INSERT INTO search_terms (ticket_id, term) SELECT t.id, b.term FROM tickets t "
-                            f"JOIN bench_terms b ON b.k = t.id % {len(TEMPLATES)}"))  # noqa: S608 - a constant
+    db.session.execute(text("INSERT INTO search_terms (ticket_id, office_id, term) SELECT t.id, t.office_id, "  # noqa: S608
+                            f"b.term FROM tickets t JOIN bench_terms b ON b.k = t.id % {len(TEMPLATES)}"))  # a constant
     last4 = "right(customer_phone, 4)" if db.engine.dialect.name == "postgresql" else "substr(customer_phone, -4)"
-    db.session.execute(text(f"INSERT INTO search_terms (ticket_id, term) SELECT id, 'tel:' || {last4} "  # noqa: S608
-                            "FROM tickets"))
+    db.session.execute(text("INSERT INTO search_terms (ticket_id, office_id, term) "  # noqa: S608
+                            f"SELECT id, office_id, 'tel:' || {last4} FROM tickets"))
     db.session.commit()
 
 

@@ -187,3 +187,22 @@ def test_history_state_is_checked_too(empty_app):
     # And one event per (ticket, seq): history cannot fork.
     with pytest.raises(IntegrityError), db.engine.begin() as conn:
         conn.execute(sql, {"seq": 1, "to": "new", "now": now})
+
+
+def test_search_terms_get_their_tickets_office_when_upgraded(empty_app):
+    """0006 copies each ticket's office onto the search terms written before it."""
+    upgrade(revision="0005")
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
+                          "VALUES (2, 'SH-0102', 'y', 'Asia/Shanghai', true, :now)"), {"now": now})
+        _insert_ticket(conn, id=1, office_id=1)
+        _insert_ticket(conn, id=2, office_id=2)
+        conn.execute(text("INSERT INTO search_terms (ticket_id, term) VALUES (1, '包裹'), (2, '包裹'), (2, '丢失')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT ticket_id, term, office_id FROM search_terms ORDER BY ticket_id, term")).all()
+    assert sorted(rows) == sorted([(1, "包裹", 1), (2, "丢失", 2), (2, "包裹", 2)])
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:  # and it may not be left out any more
+        conn.execute(text("INSERT INTO search_terms (ticket_id, term) VALUES (1, '丢失')"))

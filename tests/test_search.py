@@ -85,3 +85,35 @@ def test_the_walk_in_small_batches_finds_the_same_newest_first(world, make_ticke
         few = search(user, "包裹 丢失", limit=3)
         assert [t.ref for t in few.tickets] == expected[:3] and few.more
     assert search(world.admin, "丢失 延误").tickets == []
+
+
+def test_a_supervisor_walks_only_their_offices_terms(world, make_ticket, monkeypatch):
+    """Newer matches in another office cost a supervisor nothing: the first round of
+    candidates, read off the (office, term) index, already holds their office's match."""
+    from sqlalchemy import event
+
+    from complaints.extensions import db
+    from complaints.search import query
+
+    mine = make_ticket(description="包裹丢失，客户要求赔偿")
+    for _ in range(12):
+        make_ticket(actor=world.clerk_b, office="SH-0102", description="包裹丢失，客户要求赔偿")
+    monkeypatch.setattr(query, "FIRST_BATCH", 2)
+    monkeypatch.setattr(query, "MAX_BATCH", 2)
+    statements: list[str] = []
+
+    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if "ORDER BY search_terms.ticket_id DESC" in statement:  # a round of candidates
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        found = search(world.sup_a, "包裹丢失")
+        sup_rounds = len(statements)
+        statements.clear()
+        assert len(search(world.admin, "包裹丢失").tickets) == 13
+        admin_rounds = len(statements)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)
+    assert [t.ref for t in found.tickets] == [mine.ref]
+    assert sup_rounds == 2 and admin_rounds == 14  # one round (its page, its end) against seven rounds of two

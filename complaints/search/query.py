@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import exists, func, insert, or_, select
+from sqlalchemy import Select, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
-from ..authz import scoped_tickets
+from ..authz import is_admin, scoped_tickets
 from ..extensions import db
 from ..models import SearchTerm, Ticket, User
 from .terms import index_terms, normalise, query_terms
@@ -29,7 +29,8 @@ def index_ticket(ticket: Ticket) -> None:
     """Write the ticket's terms (once: description, customer and phone do not change after logging)."""
     words = index_terms(ticket.description, ticket.customer_name, ticket.customer_phone)
     if words:
-        db.session.execute(insert(SearchTerm), [{"ticket_id": ticket.id, "term": w} for w in words])
+        db.session.execute(insert(SearchTerm), [{"ticket_id": ticket.id, "office_id": ticket.office_id, "term": w}
+                                                for w in words])
 
 
 def search(user: User, raw: str, limit: int = LIMIT) -> Results:
@@ -40,7 +41,7 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
         rows = db.session.scalars(base.where(Ticket.ref == q.upper())).all()
         return Results(list(rows), "ref")
     if _DIGITS.match(compact):
-        candidates = select(SearchTerm.ticket_id).where(SearchTerm.term == "tel:" + compact[-4:])
+        candidates = _terms(user, "tel:" + compact[-4:])
         stmt = base.where(Ticket.id.in_(candidates), Ticket.customer_phone.like(f"%{compact}"))
         return _page(stmt, limit, "phone")
     words = query_terms(q)
@@ -50,7 +51,7 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
     # keep those in scope that have every other term too: the first page is found without
     # reading every match of a common word. The pairs can all occur without the whole phrase,
     # so the text is checked for each word typed.
-    driver = _rarest(words)
+    driver = _rarest(user, words)
     stmt = base
     for word in words:
         if word != driver:
@@ -63,7 +64,7 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
     found: list[Ticket] = []
     below, size = None, FIRST_BATCH
     while len(found) <= limit:
-        batch = select(SearchTerm.ticket_id).where(SearchTerm.term == driver)
+        batch = _terms(user, driver)
         if below is not None:
             batch = batch.where(SearchTerm.ticket_id < below)
         batch = batch.order_by(SearchTerm.ticket_id.desc()).limit(size).subquery()
@@ -82,14 +83,21 @@ FIRST_BATCH, MAX_BATCH = 1024, 16384  # candidate ids per round, read off the dr
 RAREST_PROBE = 2000  # how far each term's index is counted to find the rarest
 
 
-def _rarest(words: list[str]) -> str:
-    """The term with the fewest tickets (counted up to RAREST_PROBE each, in one query)."""
+def _terms(user: User, term: str) -> Select[tuple[int]]:
+    """The ids of the tickets in the user's scope that have ``term``: an admin reads the term's
+    index across all offices, anyone else the (office, term) index of their own offices."""
+    stmt = select(SearchTerm.ticket_id).where(SearchTerm.term == term)
+    if is_admin(user):
+        return stmt
+    return stmt.where(SearchTerm.office_id.in_(user.office_ids or {-1}))
+
+
+def _rarest(user: User, words: list[str]) -> str:
+    """The term with the fewest tickets in scope (counted up to RAREST_PROBE each, in one query)."""
     if len(words) == 1:
         return words[0]
     probes = [
-        select(func.count()).select_from(
-            select(SearchTerm.ticket_id).where(SearchTerm.term == w).limit(RAREST_PROBE).subquery()
-        ).scalar_subquery()
+        select(func.count()).select_from(_terms(user, w).limit(RAREST_PROBE).subquery()).scalar_subquery()
         for w in words[:8]
     ]
     counts = db.session.execute(select(*probes)).one()
