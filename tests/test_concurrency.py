@@ -173,3 +173,39 @@ def test_concurrent_logging_gives_distinct_sequential_refs(app, api, world, kind
     assert [r.status_code for r in responses] == [201] * n, [r.json for r in responses]
     numbers = sorted(int(r.json["ref"][-6:]) for r in responses)
     assert numbers == list(range(n + 1, 2 * n + 1))
+
+
+def test_a_logging_transaction_does_not_hold_the_reference_counter(app, api, world):
+    """While one logger's transaction is still open, another logs and commits at once: the
+    number is taken in a statement of its own, not under a lock held until the first commits.
+    (With the number taken in the logging transaction, the second logger waits for the
+    first, and the lock timeout below turns that wait into a failure.)"""
+    from datetime import UTC, datetime
+
+    from complaints.tickets.operations import log_ticket
+
+    headers = api(world.clerk_a2).headers
+    db.session.rollback()
+    slow = log_ticket(world.clerk_a, complaint_body(), now=datetime.now(UTC))  # flushed, not committed
+
+    engine = db.engine
+
+    def short_lock_wait(dbapi_conn, _record, _proxy) -> None:  # noqa: ANN001
+        with dbapi_conn.cursor() as cur:
+            cur.execute("SET lock_timeout = '2s'")
+        dbapi_conn.commit()  # a session setting; the connection starts clean
+
+    def other() -> object:
+        event.listen(engine, "checkout", short_lock_wait)  # every connection the request takes
+        try:
+            return app.test_client().post("/api/v1/tickets", json=complaint_body(), headers=headers)
+        finally:
+            event.remove(engine, "checkout", short_lock_wait)
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        fast = pool.submit(other).result(timeout=TIMEOUT)
+    assert fast.status_code == 201, fast.json
+    db.session.commit()
+    assert {slow.ref, fast.json["ref"]} == {"C-2026-000001", "C-2026-000002"}
+    db.session.remove()
+    engine.dispose()  # no pooled connection keeps the short lock wait

@@ -6,7 +6,6 @@ commits. The caller (a view, the API, the CLI) commits, or rolls back on DomainE
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from typing import Any
@@ -14,21 +13,19 @@ from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import can_access_office, is_admin
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
-from ..models import Office, Ticket, TicketEvent, User
+from ..models import Ticket, TicketEvent, User
 from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
-from .refs import assign_ref
+from .refs import next_ref
 
 
 def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
@@ -42,8 +39,7 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     office = values["office"]
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     ticket = Ticket(
-        # A provisional unique value: the real reference is taken last (see below).
-        ref="~" + uuid.uuid4().hex[:19],
+        ref=next_ref(values["kind"], year),  # after every check: a refusal takes no number
         kind=values["kind"],
         channel=values["channel"],
         office=office,
@@ -63,13 +59,10 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
     )
     db.session.add(ticket)
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
-    clocks.on_transition(ticket, t.event, None, State.NEW, now)
+    with db.session.no_autoflush:  # the policy and calendar reads need nothing pending: one flush of all three rows
+        clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     index_ticket(ticket)  # in the same transaction: a logged ticket is always findable
-    # The reference counter row stays locked until commit: take the number last, so that
-    # concurrent loggers wait only for each other's commit, not for all the work above.
-    # A plain UPDATE: giving the reference is not a change of the ticket (its version stays 1).
-    set_committed_value(ticket, "ref", assign_ref(ticket.id, values["kind"], year))
     return ticket
 
 
@@ -77,7 +70,7 @@ def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
     """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
     if allowed is None or not isinstance(code, str) or len(code) > 32 or "\x00" in code:
         return  # the input check answers it, field by field
-    office = db.session.scalar(select(Office).where(Office.code == code.strip()))
+    office = inputs.office_by_code(code.strip())
     if office is not None and office.active and office.id not in allowed:
         raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
 
