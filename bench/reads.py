@@ -118,6 +118,7 @@ def run(tickets: int, runs: int, url: str | None, reuse: bool = False) -> list[d
         ("search one word (1 in 10 match), sup", sup_client, "POST", "/search", {"q": "包裹丢失"}),
         ("search one word (1 in 10 match), admin", admin_client, "POST", "/search", {"q": "包裹丢失"}),
         ("search two words (1 in 200), admin", admin_client, "POST", "/search", {"q": "柜员 回执遗失 赔偿"}),
+        ("search two words (1 in 200), sup", sup_client, "POST", "/search", {"q": "柜员 回执遗失 赔偿"}),
         ("search phone number, admin", admin_client, "POST", "/search", {"q": phone}),
         ("search reference, supervisor", sup_client, "POST", "/search", {"q": mid.ref}),
     ]

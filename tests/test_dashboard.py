@@ -76,3 +76,33 @@ def test_weeks_start_on_monday_midnight_local_time(world):
     assert len(weeks) == 12 and weeks[-1] == ("11-23", 1, 1) and weeks[-2] == ("11-16", 1, 0)
     assert weeks[0] == ("09-07", 0, 1)  # the 12th week back; one second before it is not counted
     assert sum(c + e for _w, c, e in weeks) == 4
+
+
+def test_finished_weeks_are_remembered_until_a_ticket_is_written_into_one(world):
+    """The chart counts only the current week again; a back-dated ticket makes it count all."""
+    from sqlalchemy import event
+
+    now = datetime(2026, 11, 25, 2, 0, tzinfo=UTC)
+    then = (now - timedelta(weeks=5)).isoformat()
+    log_ticket(world.clerk_a, complaint_body(occurred_at=then), now=now - timedelta(weeks=3))
+    db.session.commit()
+    first = overview(world.sup_a, now, "Asia/Shanghai").weeks
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        if "AS week" in statement:
+            statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        again = overview(world.sup_a, now, "Asia/Shanghai").weeks
+        assert again == first and sum(c for _w, c, _e in again) == 1
+        assert len(statements) == 1 and "UNION" not in statements[0]  # the current week only
+        log_ticket(world.clerk_a, complaint_body(kind="error", occurred_at=then), now=now - timedelta(weeks=5))  # back-dated
+        db.session.commit()
+        statements.clear()
+        after = overview(world.sup_a, now, "Asia/Shanghai").weeks
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert statements[0].count("UNION ALL") == 11  # every week counted again
+    assert sum(e for _w, _c, e in after) == 1 and sum(c for _w, c, _e in after) == 1

@@ -40,7 +40,7 @@ def home():
     zone = current_user.offices[0].timezone if current_user.offices else current_app.config["TIMEZONE"]
     logged, waiting = dash.clerk_today(current_user, now, zone)
     overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
-    offices = dash.offices_side_by_side(current_user, now, zone) if current_user.role == Role.ADMIN else []
+    offices = dash.offices_side_by_side(current_user, now, zone, overview) if current_user.role == Role.ADMIN else []
     weeks = overview.weeks if overview else []
     top = max([1, *[c + e for _w, c, e in weeks]])
     return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview,
