@@ -32,7 +32,7 @@ def commit_keep_loaded() -> None:
     """Commit without expiring what the session holds, for an answer built from it just after.
 
     The answer then needs no reloading, and is built after the commit, so that the locks the
-    transaction holds (the reference counter row) are released as soon as possible.
+    transaction holds (on SQLite, the write lock) are released as soon as possible.
     """
     session = db.session()
     session.expire_on_commit = False

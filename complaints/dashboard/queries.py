@@ -56,10 +56,10 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
         o.by_state[State(state)] = o.by_state.get(State(state), 0) + n
         o.open_by_office[office_id] = o.open_by_office.get(office_id, 0) + n
     open_clock = and_(Deadline.ended_at.is_(None), *_in_scope(user))
-    o.overdue = db.session.scalar(select(func.count()).select_from(Deadline).where(
-        open_clock, Deadline.due_at <= now)) or 0
-    o.due_today = db.session.scalar(select(func.count()).select_from(Deadline).where(
-        open_clock, Deadline.due_at > now, Deadline.due_at < day_end)) or 0
+    overdue, due_today = db.session.execute(
+        select(func.count().filter(Deadline.due_at <= now), func.count().filter(Deadline.due_at > now))
+        .where(open_clock, Deadline.due_at < day_end)).one()  # one pass over the clocks due by tonight
+    o.overdue, o.due_today = overdue or 0, due_today or 0
     outcomes = dict(db.session.execute(
         select(Deadline.outcome, func.count()).where(
             Deadline.ended_at >= month_start, Deadline.outcome.in_(("met", "missed")),
