@@ -11,6 +11,7 @@ from datetime import UTC, datetime
 
 from flask import Flask, g, request
 from flask.logging import default_handler
+from sqlalchemy import inspect as sa_inspect
 
 # Phone numbers are stored compact (digits, optional +); 7 or more digits in a row is
 # treated as one wherever it appears.
@@ -89,11 +90,20 @@ def init_structured(app: Flask) -> None:
     def _log_request(response):  # noqa: ANN001, ANN202
         started = g.pop("_t0", None)
         ms = round((time.perf_counter() - started) * 1000, 1) if started else None
-        user_id = getattr(g.get("api_user"), "id", None)
-        if user_id is None and not g.get("database_down") and "_login_user" in g:
-            user_id = getattr(g._login_user, "id", None)  # only a user already loaded: no query here
+        user_id = _known_id(g.get("api_user"))
+        if user_id is None and "_login_user" in g:
+            user_id = _known_id(g._login_user)  # only a user already loaded
         request_log.info("request", extra={
             "method": request.method, "path": request.path, "status": response.status_code,
             "ms": ms, "user_id": user_id,
         })
         return response
+
+
+def _known_id(user: object) -> int | None:
+    """The user's id as the session already knows it: never a query, even after a commit
+    expired the object (reading ``user.id`` then reloads the row, one more round trip on
+    every request that wrote, or a failure while the database is away)."""
+    state = sa_inspect(user, raiseerr=False) if user is not None else None
+    identity = state.identity if state is not None else None
+    return identity[0] if identity else None

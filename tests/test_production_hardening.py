@@ -153,3 +153,29 @@ def test_login_limits_are_shared_between_workers_through_redis(database_url, wor
             if each is not None:
                 with each.app_context():
                     db.engine.dispose()
+
+
+def test_the_request_line_costs_no_query_after_a_commit(json_app, world, token_for):
+    """A call that commits expires the signed-in user; the log line reads its id from the
+    session's identity map instead of reloading the user (one round trip on every write)."""
+    from sqlalchemy import event
+
+    headers = token_for(world.admin)
+    client = json_app.test_client()
+    with json_app.app_context():
+        engine = db.engine
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(statement)
+
+    event.listen(engine, "after_cursor_execute", grab)
+    try:
+        resp = client.post("/api/v1/offices", json={"code": "SH-0199", "name": "徐汇新点"}, headers=headers)
+    finally:
+        event.remove(engine, "after_cursor_execute", grab)
+    lines = [json.loads(line) for line in json_app.config["_log_buffer"].getvalue().splitlines()]
+    posted = [r for r in lines if r["message"] == "request" and r["path"] == "/api/v1/offices"]
+    assert resp.status_code == 201 and posted and posted[-1]["user_id"] == world.admin.id
+    inserted = [i for i, s in enumerate(statements) if s.lstrip().upper().startswith("INSERT")][-1]
+    assert not any("FROM users" in s for s in statements[inserted + 1:]), statements[inserted + 1:]

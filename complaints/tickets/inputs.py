@@ -166,7 +166,7 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
     return parsed
 
 
-def office_by_code(code: str) -> Office | None:
+def find_office(code: str) -> Office | None:
     """The office with this code, read once per session: logging asks twice (scope, then input)."""
     found = db.session.info.setdefault("offices_by_code", {})
     if code not in found:
@@ -180,7 +180,7 @@ def office_by_code(code: str) -> Office | None:
 def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:
     if not isinstance(value, str) or len(value) > 32 or "\x00" in value:
         raise _Invalid(_("Unknown office."))
-    office = office_by_code(value.strip())
+    office = find_office(value.strip())
     if office is None or not office.active:
         raise _Invalid(_("Unknown office."))
     if allowed_offices is not None and office.id not in allowed_offices:

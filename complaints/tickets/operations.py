@@ -70,7 +70,7 @@ def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
     """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
     if allowed is None or not isinstance(code, str) or len(code) > 32 or "\x00" in code:
         return  # the input check answers it, field by field
-    office = inputs.office_by_code(code.strip())
+    office = inputs.find_office(code.strip())
     if office is not None and office.active and office.id not in allowed:
         raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
 
