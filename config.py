@@ -51,6 +51,7 @@ class Config:
     SCHEDULER_EMBEDDED = _bool("SCHEDULER_EMBEDDED")
     SCHEDULER_EVERY = float(os.environ.get("SCHEDULER_EVERY", "0"))  # >0: every job at this interval (s)
     MAIL_LEASE_SECONDS = float(os.environ.get("MAIL_LEASE_SECONDS", "300"))  # a dead sender's rows wait this long
+    LOCK_TIMEOUT_SECONDS = float(os.environ.get("LOCK_TIMEOUT_SECONDS", "10"))  # PostgreSQL: longest wait for a lock
     BABEL_DEFAULT_LOCALE = DEFAULT_LOCALE
     BABEL_DEFAULT_TIMEZONE = TIMEZONE
     LANGUAGES = ("zh_CN", "en")

@@ -1,4 +1,5 @@
-"""Engine settings per backend: SQLite in WAL mode with a busy timeout, FKs enforced."""
+"""Engine settings per backend: SQLite in WAL mode with a busy timeout, FKs enforced;
+PostgreSQL with a lock timeout."""
 
 from __future__ import annotations
 
@@ -14,6 +15,21 @@ def init_app(app: Flask) -> None:
         engine = db.engine
         if engine.dialect.name == "sqlite":
             _sqlite_pragmas(engine)
+        elif engine.dialect.name == "postgresql":
+            _pg_lock_timeout(engine, app.config["LOCK_TIMEOUT_SECONDS"])
+
+
+def _pg_lock_timeout(engine: Engine, seconds: float) -> None:
+    """No statement waits longer than this for a lock: a request stuck behind another
+    transaction (or, through a second connection, behind its own) fails with a 503 instead of
+    holding its worker until gunicorn kills it, and a migration blocked by a running worker
+    fails instead of queueing every other query behind its own lock request."""
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
+        with dbapi_conn.cursor() as cur:
+            cur.execute(f"SET lock_timeout = {int(seconds * 1000)}")  # milliseconds; an int from config
+        dbapi_conn.commit()  # a session setting: the connection starts without a transaction
 
 
 def _sqlite_pragmas(engine: Engine) -> None:

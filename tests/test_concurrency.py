@@ -209,3 +209,32 @@ def test_a_logging_transaction_does_not_hold_the_reference_counter(app, api, wor
     assert {slow.ref, fast.json["ref"]} == {"C-2026-000001", "C-2026-000002"}
     db.session.remove()
     engine.dispose()  # no pooled connection keeps the short lock wait
+
+
+def test_a_request_waiting_on_its_own_lock_gives_up_after_the_lock_timeout(database_url, world):
+    """Should a transaction ever hold the counter row while logging, the number (taken on a
+    second connection) waits for it: the lock timeout turns that wait into an error, not a
+    worker hung until gunicorn kills it."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+    from sqlalchemy.exc import OperationalError
+
+    from complaints import create_app
+    from complaints.models import RefCounter
+    from complaints.tickets.operations import log_ticket
+
+    now = datetime.now(UTC)
+    db.session.rollback()
+    log_ticket(world.clerk_a, complaint_body(), now=now)  # the year's counter row exists
+    db.session.commit()
+    clerk_id, user_type = world.clerk_a.id, type(world.clerk_a)  # read here, in the test's own session
+    strict = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url, "LOCK_TIMEOUT_SECONDS": 0.5})
+    with strict.app_context():
+        clerk = db.session.get(user_type, clerk_id)
+        db.session.execute(update(RefCounter).values(last=RefCounter.last))  # holds the row lock
+        with pytest.raises(OperationalError, match="lock timeout"):
+            log_ticket(clerk, complaint_body(), now=now)
+        db.session.rollback()
+        db.session.remove()
+        db.engine.dispose()

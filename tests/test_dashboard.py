@@ -107,3 +107,20 @@ def test_finished_weeks_are_remembered_until_a_ticket_is_written_into_one(world)
         event.remove(db.engine, "before_cursor_execute", grab)
     assert statements[0].count("UNION ALL") == 11  # every week counted again
     assert sum(e for _w, _c, e in after) == 1 and sum(c for _w, c, _e in after) == 1
+
+
+def test_a_week_that_ended_minutes_ago_is_not_remembered_yet(world):
+    """A transaction begun before Monday midnight may still commit a ticket into last week:
+    the week is counted again until it has been over for dashboard.SETTLED."""
+    from zoneinfo import ZoneInfo
+
+    from complaints.dashboard import queries
+
+    monday = datetime(2026, 11, 23, 0, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    just_after = (monday + queries.SETTLED / 2).astimezone(UTC)
+    overview(world.sup_a, just_after, "Asia/Shanghai")
+    late = monday - timedelta(seconds=1)  # committed after the first look, logged before midnight
+    log_ticket(world.clerk_a, complaint_body(occurred_at=late.isoformat()), now=late.astimezone(UTC))
+    db.session.commit()
+    weeks = overview(world.sup_a, just_after, "Asia/Shanghai").weeks
+    assert weeks[-2] == ("11-16", 1, 0)

@@ -69,7 +69,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     # Complaints and errors per week (weeks start on Monday, local time), the last 12.
     this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [this_monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
-    o.weeks = _weeks(user, starts)
+    o.weeks = _weeks(user, starts, now)
     o.categories = [(Factor(c), n) for c, n in db.session.execute(
         scoped_tickets(select(Ticket.category, func.count()), user)
         .where(Ticket.category.is_not(None), Ticket.created_at >= now - timedelta(days=90))
@@ -101,44 +101,53 @@ def offices_side_by_side(user: User, now: datetime, zone: str, overview: Overvie
     return [OfficeRow(o, open_.get(o.id, 0), overdue.get(o.id, 0), logged.get(o.id, 0)) for o in offices]
 
 
-def _weeks(user: User, starts: list[datetime]) -> list[tuple[str, int, int]]:
-    """Tickets logged per week and kind: finished weeks from a per-process memory, the current
-    week (and any finished week not yet remembered) counted in one statement.
+SETTLED = timedelta(minutes=10)  # longer than any logging transaction: a week is remembered this long after it ended
 
-    A finished week's counts do not change: tickets are logged at the time they are logged,
-    never deleted, and keep their kind and office. Should a ticket ever be written into a past
-    week (a back-dated import, a restore under a running worker), it has an id above the
-    highest one seen when the weeks were remembered, and the memory is dropped.
+
+def _weeks(user: User, starts: list[datetime], now: datetime) -> list[tuple[str, int, int]]:
+    """Tickets logged per week and kind: settled weeks from a per-process memory, the others
+    (the current week, and any week not yet remembered) counted in one statement.
+
+    A week that ended more than SETTLED ago does not change: tickets are logged at the time
+    they are logged (a transaction that started before the week's end has committed or failed
+    by then), never deleted, and keep their kind and office. Should a ticket ever be written
+    into a remembered week (a back-dated import), its id is above the highest one seen when
+    the weeks were remembered, and the memory is dropped. A restored database starts new
+    workers, and with them an empty memory.
     """
-    memory = current_app.extensions.setdefault("dashboard_weeks", {"max_id": 0, "upto": None, "scopes": {}})
+    memory = current_app.extensions.setdefault(
+        "dashboard_weeks", {"max_id": 0, "upto": None, "scopes": {}, "generation": 0})
+    generation = memory["generation"]
     upto = memory["upto"]  # the end of the latest week remembered
     written_back = exists().where(Ticket.id > memory["max_id"], Ticket.created_at < upto) if upto else literal(False)
     max_id, stale = db.session.execute(select(func.coalesce(func.max(Ticket.id), 0), written_back)).one()
     if stale:
-        memory["scopes"] = {}
-    memory["max_id"] = max_id
+        memory.update(scopes={}, upto=None, generation=generation + 1)
+        generation += 1
+    memory["max_id"] = max(memory["max_id"], max_id)
     scope = "all" if is_admin(user) else tuple(sorted(user.office_ids))
     known = memory["scopes"].setdefault(scope, {})
     for old in [w for w in list(known) if w < starts[0]]:
         known.pop(old, None)  # weeks that have left the chart
-    counts = {s: known[s] for s in starts[:-1] if s in known}
+    counts = {s: known[s] for s in starts if s in known}
     wanted = [s for s in starts if s not in counts]
     ends = {s: s + timedelta(weeks=1) for s in wanted}
-    # A UNION ALL of one range count per week, each read off the (office,) created_at, kind
-    # index: cheaper than bucketing every row with a CASE (about 3x on SQLite at 1M tickets).
-    parts = [
-        scoped_tickets(select(literal(i).label("week"), Ticket.kind, func.count().label("n")), user)
-        .where(Ticket.created_at >= s, Ticket.created_at < ends[s]).group_by(Ticket.kind)
-        for i, s in enumerate(wanted)
-    ]
-    fresh = {s: [0, 0] for s in wanted}
-    for i, kind, n in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-        fresh[wanted[i]][0 if Kind(kind) == Kind.COMPLAINT else 1] = n
-    for s, (c, e) in fresh.items():
-        counts[s] = (c, e)
-        if s != starts[-1]:
-            known[s] = (c, e)  # finished: remembered
-            memory["upto"] = max(memory["upto"] or ends[s], ends[s])
+    if wanted:
+        # A UNION ALL of one range count per week, each read off the (office,) created_at, kind
+        # index: cheaper than bucketing every row with a CASE (about 3x on SQLite at 1M tickets).
+        parts = [
+            scoped_tickets(select(literal(i).label("week"), Ticket.kind, func.count().label("n")), user)
+            .where(Ticket.created_at >= s, Ticket.created_at < ends[s]).group_by(Ticket.kind)
+            for i, s in enumerate(wanted)
+        ]
+        fresh = {s: [0, 0] for s in wanted}
+        for i, kind, n in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            fresh[wanted[i]][0 if Kind(kind) == Kind.COMPLAINT else 1] = n
+        for s, (c, e) in fresh.items():
+            counts[s] = (c, e)
+            if ends[s] + SETTLED <= now and memory["generation"] == generation:  # settled, memory not dropped since
+                known[s] = (c, e)
+                memory["upto"] = max(memory["upto"] or ends[s], ends[s])
     return [(s.strftime("%m-%d"), *counts[s]) for s in starts]
 
 

@@ -167,14 +167,19 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
 
 
 def find_office(code: str) -> Office | None:
-    """The office with this code, read once per session: logging asks twice (scope, then input)."""
-    found = db.session.info.setdefault("offices_by_code", {})
-    if code not in found:
-        office = db.session.scalar(select(Office).where(Office.code == code))
-        if office is None:
-            return None  # not remembered: it may be created later in the same session
-        found[code] = office
-    return found[code]
+    """The office with this code, read once per session: logging asks twice (scope, then input).
+
+    Remembers the id, not the object: ``session.get`` answers from the identity map without a
+    query, and reads the row again when a rollback has thrown the object out."""
+    known = db.session.info.setdefault("office_ids_by_code", {})
+    if code in known:
+        office = db.session.get(Office, known[code])
+        if office is not None and office.code == code:
+            return office
+    office = db.session.scalar(select(Office).where(Office.code == code))
+    if office is not None:
+        known[code] = office.id
+    return office
 
 
 def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:
