@@ -51,20 +51,27 @@ def filled(app, world, api, make_ticket):
 def target_url(request, tmp_path):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path / 'restored.sqlite3'}"
-    else:
-        if not _pg_url():
-            pytest.skip("TEST_DATABASE_URL not set")
-        base = _pg_url()
+        _migrate(url)
+        yield url
+        return
+    if not _pg_url():
+        pytest.skip("TEST_DATABASE_URL not set")
+    base = _pg_url()
+    name = base.rsplit("/", 1)[1] + "_restore"  # beside this run's database, as its own
+
+    def admin(sql: str) -> None:
         engine = create_engine(base, isolation_level="AUTOCOMMIT")
-        name = base.rsplit("/", 1)[1] + "_restore"  # beside this run's database, as its own
         with engine.connect() as conn:
-            conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-            conn.execute(text(f"CREATE DATABASE {name}"))
+            conn.execute(text(sql))
         engine.dispose()
-        url = base.rsplit("/", 1)[0] + "/" + name
-        _reset_pg_schema(url)
+
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+    admin(f"CREATE DATABASE {name}")
+    url = base.rsplit("/", 1)[0] + "/" + name
+    _reset_pg_schema(url)
     _migrate(url)
-    return url
+    yield url
+    admin(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")  # no scratch database left behind
 
 
 def test_backup_then_restore_gives_back_every_row(filled, database_url, target_url, tmp_path):
