@@ -1,5 +1,5 @@
-"""Engine settings per backend: SQLite in WAL mode with a busy timeout, FKs enforced;
-PostgreSQL with a lock timeout."""
+"""Engine settings per backend: SQLite in WAL mode with FKs enforced; on both, a statement
+waits at most LOCK_TIMEOUT_SECONDS for a lock (SQLite's busy timeout, PostgreSQL's lock_timeout)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ def init_app(app: Flask) -> None:
     with app.app_context():
         engine = db.engine
         if engine.dialect.name == "sqlite":
-            _sqlite_pragmas(engine)
+            _sqlite_pragmas(engine, app.config["LOCK_TIMEOUT_SECONDS"])
         elif engine.dialect.name == "postgresql":
             _pg_lock_timeout(engine, app.config["LOCK_TIMEOUT_SECONDS"])
 
@@ -32,12 +32,12 @@ def _pg_lock_timeout(engine: Engine, seconds: float) -> None:
         dbapi_conn.commit()  # a session setting: the connection starts without a transaction
 
 
-def _sqlite_pragmas(engine: Engine) -> None:
+def _sqlite_pragmas(engine: Engine, seconds: float) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         cur = dbapi_conn.cursor()
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=10000")
+        cur.execute(f"PRAGMA busy_timeout={int(seconds * 1000)}")  # milliseconds; an int from config
         if engine.url.database not in (None, "", ":memory:"):
             cur.execute("PRAGMA journal_mode=WAL")
             cur.execute("PRAGMA synchronous=NORMAL")

@@ -14,7 +14,7 @@ from zoneinfo import available_timezones
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..auth.passwords import refuse as refuse_password
+from ..auth.passwords import refusal as password_refusal
 from ..domain import Role
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
@@ -83,8 +83,25 @@ def update_office(office: Office, changes: dict[str, Any]) -> Office:
     return office
 
 
+def find_office(code: str) -> Office | None:
+    """The office with exactly this code, read once per session: logging asks twice (scope,
+    then input).
+
+    Remembers the id, not the object: ``session.get`` answers from the identity map without a
+    query, and reads the row again when a rollback has thrown the object out."""
+    known = db.session.info.setdefault("office_ids_by_code", {})
+    if code in known:
+        office = db.session.get(Office, known[code])
+        if office is not None and office.code == code:
+            return office
+    office = db.session.scalar(select(Office).where(Office.code == code))
+    if office is not None:
+        known[code] = office.id
+    return office
+
+
 def office_by_code(code: str) -> Office:
-    office = db.session.scalar(select(Office).where(Office.code == str(code)[:32].upper()))
+    office = find_office(str(code)[:32].upper())
     if office is None:
         raise NotFound(_("No office with this code."))
     return office
@@ -131,8 +148,8 @@ def _password(value: Any, errors: dict[str, str]) -> str:
     if not isinstance(value, str) or len(value) < MIN_PASSWORD or len(value) > 200:
         errors["password"] = _("At least %(n)d characters.", n=MIN_PASSWORD)
         return ""
-    if refuse_password(value):
-        errors["password"] = _("This password is published or too common; choose another.")
+    if refused := password_refusal(value):
+        errors["password"] = refused
         return ""
     return value
 

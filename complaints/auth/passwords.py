@@ -7,6 +7,7 @@ account that still has one cannot sign in until an admin resets it.
 from __future__ import annotations
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published in the README, refused in production
 
@@ -29,3 +30,8 @@ def is_known(password: str) -> bool:
 def refuse(password: str) -> bool:
     """True when ``password`` must not be used here (a known one, under production)."""
     return refused_in_this_configuration() and is_known(password)
+
+
+def refusal(password: str) -> str | None:
+    """The message for a password that must not be set here, or None when it may be."""
+    return _("This password is published or too common; choose another.") if refuse(password) else None

@@ -14,6 +14,7 @@ from ..extensions import db, limiter, login_manager
 from ..models import User
 from ..textcheck import as_int
 from .forms import LanguageForm, LoginForm, PasswordForm
+from .passwords import refusal as password_refusal
 from .passwords import refuse as refuse_password
 
 bp = Blueprint("auth", __name__)
@@ -85,8 +86,8 @@ def account():
     if "pw-submit" in request.form and pw_form.validate_on_submit():
         if not current_user.check_password(pw_form.current.data):
             pw_form.current.errors.append(_("Wrong password."))
-        elif refuse_password(pw_form.new.data):
-            pw_form.new.errors.append(_("This password is published or too common; choose another."))
+        elif refused := password_refusal(pw_form.new.data):
+            pw_form.new.errors.append(refused)
         else:
             current_user.set_password(pw_form.new.data)
             db.session.commit()

@@ -35,6 +35,11 @@ class Overview:
         return round(100 * self.met / done, 1) if done else None
 
 
+def _month_start(now: datetime, zone: str) -> datetime:
+    """Midnight of the first of this month, local time."""
+    return now.astimezone(ZoneInfo(zone)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+
+
 def _in_scope(user: User) -> list:
     """Conditions that keep deadlines to the user's tickets: none for an admin (all of them)."""
     if is_admin(user):
@@ -46,7 +51,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
     day_end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = _month_start(now, zone)
     o = Overview()
     # Open tickets by state and by office in one pass over the (state, office) index.
     for state, office_id, n in db.session.execute(
@@ -88,8 +93,7 @@ class OfficeRow:
 
 def offices_side_by_side(user: User, now: datetime, zone: str, overview: Overview) -> list[OfficeRow]:
     """Per office in scope: open tickets (from the overview), overdue clocks, tickets logged this month."""
-    local = now.astimezone(ZoneInfo(zone))
-    month_start = local.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    month_start = _month_start(now, zone)
     offices = db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.code)).all()
     open_ = overview.open_by_office
     logged = dict(db.session.execute(scoped_tickets(select(Ticket.office_id, func.count()), user)

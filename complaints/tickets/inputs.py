@@ -15,6 +15,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import select
 
+from ..admin.operations import find_office
 from ..domain import Role, label
 from ..errors import InvalidInput
 from ..extensions import db
@@ -164,22 +165,6 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
     if parsed < EARLIEST:
         raise _Invalid(_("Too far in the past."))
     return parsed
-
-
-def find_office(code: str) -> Office | None:
-    """The office with this code, read once per session: logging asks twice (scope, then input).
-
-    Remembers the id, not the object: ``session.get`` answers from the identity map without a
-    query, and reads the row again when a rollback has thrown the object out."""
-    known = db.session.info.setdefault("office_ids_by_code", {})
-    if code in known:
-        office = db.session.get(Office, known[code])
-        if office is not None and office.code == code:
-            return office
-    office = db.session.scalar(select(Office).where(Office.code == code))
-    if office is not None:
-        known[code] = office.id
-    return office
 
 
 def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:

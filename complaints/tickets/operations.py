@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
+from ..admin.operations import find_office
 from ..authz import can_access_office, is_admin
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
@@ -70,7 +71,7 @@ def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
     """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
     if allowed is None or not isinstance(code, str) or len(code) > 32 or "\x00" in code:
         return  # the input check answers it, field by field
-    office = inputs.find_office(code.strip())
+    office = find_office(code.strip())
     if office is not None and office.active and office.id not in allowed:
         raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
 
