@@ -7,10 +7,12 @@ migrations (so they are tested from an empty database on each backend).
 
 from __future__ import annotations
 
+import asyncio
 import os
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -261,6 +263,41 @@ class RecordingHandler:
         self.messages.append(SimpleNamespace(rcpt=list(envelope.rcpt_tos), msg=msg,
                                              subject=str(msg["Subject"]), body=msg.get_content()))
         return "250 Message accepted"
+
+
+class StallingHandler(RecordingHandler):
+    """Accepts RCPT, then holds the first DATA until released and answers it 451: the sender
+    can be killed mid-send. Later messages are received normally."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.data_started = threading.Event()
+        self.released = threading.Event()
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,N802
+        if not self.released.is_set():
+            self.data_started.set()
+            while not self.released.is_set():
+                await asyncio.sleep(0.05)
+            return "451 try again later"
+        return await super().handle_DATA(server, session, envelope)
+
+
+def log_overdue(world: World, n: int) -> list[str]:
+    """``n`` tickets logged ten days ago in both offices, committed: every level of their
+    triage clocks is due now. Returns their references."""
+    from complaints.tickets.operations import log_ticket
+
+    now = datetime.now(UTC)
+    refs = [
+        log_ticket(world.clerk_a if i % 2 else world.clerk_b,
+                   complaint_body("SH-0101" if i % 2 else "SH-0102", occurred_at="2026-01-05T09:00:00+08:00"),
+                   now=now - timedelta(days=10, minutes=i)).ref
+        for i in range(n)
+    ]
+    db.session.commit()
+    db.session.remove()
+    return refs
 
 
 def free_port() -> int:

@@ -11,7 +11,6 @@ exactly once. Bounded: the load runs for a few seconds, every wait has a time li
 
 from __future__ import annotations
 
-import asyncio
 import http.client
 import json
 import os
@@ -21,7 +20,6 @@ import sys
 import threading
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -29,30 +27,12 @@ from sqlalchemy import func, select
 
 from complaints.extensions import db
 from complaints.models import OutboxMessage, Reminder, Ticket
-from complaints.tickets.operations import log_ticket
-from tests.conftest import RecordingHandler, complaint_body, free_port
+from tests.conftest import StallingHandler, complaint_body, free_port, log_overdue
 
 pytest.importorskip("gunicorn")
 OVERDUE = 10  # tickets whose reminders are all due when the scheduler starts
 CLIENTS = 8
 LOAD_SECONDS = 6.0
-
-
-class StallOnce(RecordingHandler):
-    """Holds the first message at DATA until released, so that the sender can be killed mid-send."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.stalled = threading.Event()
-        self.release = threading.Event()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,N802
-        if not self.release.is_set():
-            self.stalled.set()
-            while not self.release.is_set():
-                await asyncio.sleep(0.05)
-            return "451 try again later"
-        return await super().handle_DATA(server, session, envelope)
 
 
 def _children(pid: int) -> list[int]:
@@ -80,14 +60,8 @@ def _get(port: int, path: str) -> int:
 
 
 @pytest.fixture
-def overdue(world):
-    now = datetime.now(UTC)
-    for i in range(OVERDUE):
-        log_ticket(world.clerk_a if i % 2 else world.clerk_b,
-                   complaint_body("SH-0101" if i % 2 else "SH-0102", occurred_at="2026-01-05T09:00:00+08:00"),
-                   now=now - timedelta(days=10, minutes=i))
-    db.session.commit()
-    db.session.remove()
+def overdue(world) -> list[str]:
+    return log_overdue(world, OVERDUE)
 
 
 def test_killing_a_worker_and_the_scheduler_mid_load_loses_and_doubles_nothing(
@@ -96,7 +70,7 @@ def test_killing_a_worker_and_the_scheduler_mid_load_loses_and_doubles_nothing(
 
     headers = {**token_for(world.clerk_a), "Content-Type": "application/json"}
     db.session.remove()
-    smtp = StallOnce()
+    smtp = StallingHandler()
     smtp_port = free_port()
     controller = Controller(smtp, hostname="127.0.0.1", port=smtp_port)
     controller.start()
@@ -157,10 +131,10 @@ def test_killing_a_worker_and_the_scheduler_mid_load_loses_and_doubles_nothing(
         time.sleep(LOAD_SECONDS / 3)  # the load is under way (not a deadline)
         victim = _children(master.pid)[0]
         os.kill(victim, signal.SIGKILL)
-        assert smtp.stalled.wait(60), "the scheduler never reached DATA"
+        assert smtp.data_started.wait(60), "the scheduler never reached DATA"
         os.kill(first_scheduler.pid, signal.SIGKILL)
         first_scheduler.wait(10)
-        smtp.release.set()
+        smtp.released.set()
         start("scheduler-2", scheduler_cmd)
         time.sleep(max(0.0, LOAD_SECONDS - (time.monotonic() - started)))
         stop.set()

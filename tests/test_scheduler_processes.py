@@ -7,12 +7,10 @@ row locks with SKIP LOCKED share the work, and SQLite shows the unique keys alon
 
 from __future__ import annotations
 
-import asyncio
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -23,8 +21,7 @@ from sqlalchemy import select
 from complaints.extensions import db
 from complaints.mail.delivery import LEASE, deliver
 from complaints.models import OutboxMessage, Reminder
-from complaints.tickets.operations import log_ticket
-from tests.conftest import RecordingHandler, complaint_body, free_port
+from tests.conftest import RecordingHandler, StallingHandler, free_port, log_overdue
 
 TICKETS = 12
 
@@ -42,18 +39,9 @@ def _flask(*args: str) -> list[str]:
 
 
 @pytest.fixture
-def overdue_tickets(world):
+def overdue_tickets(world) -> list[str]:
     """Tickets logged days ago: every level of their triage clocks is due now."""
-    now = datetime.now(UTC)
-    refs = []
-    for i in range(TICKETS):
-        t = log_ticket(world.clerk_a if i % 2 else world.clerk_b,
-                       complaint_body("SH-0101" if i % 2 else "SH-0102", occurred_at="2026-01-05T09:00:00+08:00"),
-                       now=now - timedelta(days=10, minutes=i))
-        refs.append(t.ref)
-    db.session.commit()
-    db.session.remove()
-    return refs
+    return log_overdue(world, TICKETS)
 
 
 @pytest.fixture
@@ -121,23 +109,6 @@ def test_a_process_killed_between_deciding_and_sending_loses_nothing(
     assert keys <= set(received) and max(received.values()) == 1
 
 
-class StallingHandler(RecordingHandler):
-    """Accepts RCPT, then holds the first DATA until released (a sender killed mid-send)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.data_started = threading.Event()
-        self.stall = True
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: ANN001,N802
-        if self.stall:
-            self.data_started.set()
-            while self.stall:
-                await asyncio.sleep(0.05)
-            return "451 try again"
-        return await super().handle_DATA(server, session, envelope)
-
-
 def test_a_sender_killed_mid_delivery_leaves_its_rows_to_the_next_one(
         app, database_url, world, overdue_tickets, tmp_path):
     from aiosmtpd.controller import Controller
@@ -157,7 +128,7 @@ def test_a_sender_killed_mid_delivery_leaves_its_rows_to_the_next_one(
         assert handler.data_started.wait(60), "the sender never reached DATA"
         p.send_signal(signal.SIGKILL)
         p.wait(30)
-        handler.stall = False
+        handler.released.set()
         time.sleep(0.2)  # let the server notice the dropped connection (not a deadline)
         leased = db.session.scalars(select(OutboxMessage).where(OutboxMessage.lease_until.is_not(None))).all()
         assert leased and all(m.status == "pending" for m in leased)
