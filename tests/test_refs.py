@@ -25,3 +25,32 @@ def test_numbers_run_on_per_kind_and_year_and_past_six_digits(world):
     db.session.commit()
     db.session.expire_all()
     assert db.session.get(Ticket, big.id).ref == "C-2026-1000000" and big.version == 1
+
+
+def test_logging_through_the_api_reads_the_office_once_and_writes_last(world, api):
+    """The statements of one POST /api/v1/tickets: the token (with its user and offices), the
+    office once (scope check and input check share it), the number, the SLA policy and the
+    office's hours and holidays, then the ticket, its clock and its event together, and its
+    search terms. No UPDATE after an INSERT, no reload of anything just written."""
+    from sqlalchemy import event
+
+    client = api(world.clerk_a)
+    client.post("/tickets", json=complaint_body())  # the year's counter row exists from here on
+    db.session.remove()  # requests share the test's app context: start the measured one afresh
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        resp = client.post("/tickets", json=complaint_body())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert resp.status_code == 201, resp.get_json()
+    work = [s for s in statements if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
+    assert sum(s.startswith("SELECT OFFICES.") for s in work) == 1, work
+    assert [s.split()[0] for s in work].count("UPDATE") == 1, work  # the counter; the ticket is not updated
+    first_insert = next(i for i, s in enumerate(work) if s.startswith("INSERT"))
+    assert all(s.startswith("INSERT") for s in work[first_insert:]), work  # nothing read between the writes
+    assert len(work) <= 10, work
