@@ -62,6 +62,13 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a form open all morning
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: no legitimate request is larger
     PAGE_SIZE = 25
+    # Evidence: where files live (empty: ATTACHMENTS_DIR, default instance/attachments; file:///dir; s3://bucket/prefix)
+    STORAGE_URL = os.environ.get("STORAGE_URL", "")
+    ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR", "")
+    S3_ENDPOINT_URL = os.environ.get("S3_ENDPOINT_URL", "")  # MinIO, Ceph, another provider's S3 API
+    ATTACHMENT_MAX_BYTES = int(os.environ.get("ATTACHMENT_MAX_BYTES", str(10 * 1024 * 1024)))
+    ATTACHMENTS_PER_TICKET = int(os.environ.get("ATTACHMENTS_PER_TICKET", "20"))
+    IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))  # larger: refused as a bomb
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "10 per minute;60 per hour")

@@ -30,6 +30,8 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
         app.config.update(overrides)
     cfg.init_app(app)
     os.makedirs(app.instance_path, exist_ok=True)
+    if not app.config.get("ATTACHMENTS_DIR"):
+        app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")
 
     logging_setup.init_app(app)
     db.init_app(app)

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from .admin.operations import create_office, create_user
 from .auth.passwords import DEMO_PASSWORD
-from .domain import Contact, Factor, Finding, Kind, RejectReason, Role, Severity
+from .domain import Contact, Finding, Kind, RejectReason, Role, Severity
 from .extensions import db
 from .models import Office, Ticket, User
 from .sla.operations import set_holidays
@@ -26,21 +26,32 @@ OFFICES = [
 ]
 CLERK_NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷"]
 SUPERVISOR_NAMES = ["孙建国", "吴丽华", "郑海峰"]
+# (description, what went wrong, the product of the item it names or None, the likely root cause)
 COMPLAINTS = [
-    "营业员服务态度生硬，对客户询问不耐烦。",
-    "排队时间过长，窗口只开了一个。",
-    "包裹寄出一周仍未送达，查询无结果。",
-    "工作人员未按规定解释资费，客户多付了邮费。",
-    "柜台人员接听私人电话，让客户等候。",
-    "客户反映汇款到账延迟，营业员答复含糊。",
+    ("营业员服务态度生硬，对客户询问不耐烦。", "counter", None, "attitude"),
+    ("排队时间过长，窗口只开了一个。", "counter", None, "management"),
+    ("包裹寄出一周仍未送达，查询无结果。", "delay", "parcel", "responsibility"),
+    ("工作人员未按规定解释资费，客户多付了邮费。", "charges", "registered", "skill"),
+    ("柜台人员接听私人电话，让客户等候。", "counter", None, "attitude"),
+    ("客户反映汇款到账延迟，营业员答复含糊。", "delay", "remittance", "skill"),
+    ("包裹外包装破损，内件摔坏，客户带来三张照片。", "damage", "parcel", "hardware"),
 ]
 ERRORS = [
-    "邮资计算错误，少收了挂号费。",
-    "汇款金额录入错误，多录了一位数字。",
-    "邮件分拣错误，发往了错误的城市。",
-    "客户回执遗失，无法提供凭证。",
-    "快递单号录入错误，客户无法查询。",
+    ("邮资计算错误，少收了挂号费。", "charges", "registered", "skill"),
+    ("汇款金额录入错误，多录了一位数字。", "acceptance", "remittance", "responsibility"),
+    ("邮件分拣错误，发往了错误的城市。", "delivery", "ems", "responsibility"),
+    ("客户回执遗失，无法提供凭证。", "loss", "registered", "management"),
+    ("快递单号录入错误，客户无法查询。", "acceptance", "express", "skill"),
 ]
+S10_PREFIX = {"parcel": "CP", "registered": "RR", "ems": "EA", "remittance": "RA", "express": "EB"}
+
+
+def _item_number(rng: random.Random, product: str) -> str:
+    """A valid S10 number for the demo (the check digit computed as the counter's scanner would)."""
+    from .tickets.items import s10_check_digit
+
+    serial = f"{rng.randint(0, 99_999_999):08d}"
+    return f"{S10_PREFIX[product]}{serial}{s10_check_digit(serial)}CN"
 
 
 # China's public holidays (days off) from the demo's three months on, as an admin would paste them.
@@ -129,11 +140,14 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
     sup = people["supervisors"][0]
     kind = Kind.COMPLAINT if rng.random() < 0.6 else Kind.ERROR
     t = now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600))
+    description, category, product, cause = rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS)
     raw = {
         "kind": kind.value,
         "channel": rng.choice(["counter", "phone", "letter", "online", "hotline"]),
         "office": office.code,
-        "description": rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS),
+        "category": category,
+        "items": [{"number": _item_number(rng, product), "product": product}] if product else [],
+        "description": description,
         "occurred_at": (t - timedelta(hours=rng.randint(0, 48))).isoformat(),
         "clerk": clerk.email if rng.random() < 0.7 else None,
     }
@@ -154,9 +168,11 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
         step("reject", {"reason": rng.choice([RejectReason.INVALID, RejectReason.OUT_OF_SCOPE]
                                              ).value}, 3)
         return ticket
-    step("triage", {"severity": rng.choice(list(Severity)).value,
-                    "category": Factor.COMPLAINTS.value if kind == Kind.COMPLAINT
-                    else Factor.ERRORS.value, "assignee": sup.email}, rng.uniform(1, 20))
+    step("triage", {"severity": rng.choice(list(Severity)).value, "category": category,
+                    "assignee": sup.email if rng.random() < 0.8 else clerk.email}, rng.uniform(1, 20))
+    if rng.random() < 0.5:
+        step("contact_customer", {"how": "phone", "outcome": rng.choice(["reached", "no_answer"]),
+                                  "summary": "已致电客户说明处理进度。"}, 2)
     if path == "triaged":
         return ticket
     if path == "awaiting":
@@ -165,8 +181,10 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
     substantiated = rng.random() < 0.65
     resolve = {"resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
                "finding": (Finding.SUBSTANTIATED if substantiated else Finding.UNFOUNDED).value}
-    if substantiated and raw.get("clerk"):
-        resolve["attributed_clerk"] = clerk.email
+    if substantiated:
+        resolve["root_cause"] = cause
+        if raw.get("clerk") and cause != "hardware":
+            resolve["attributed_clerk"] = clerk.email
     step("resolve", resolve, rng.uniform(4, 60))
     if path == "resolved":
         return ticket

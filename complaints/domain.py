@@ -55,6 +55,56 @@ class Factor(StrEnum):
     ERRORS = "errors"
 
 
+class Category(StrEnum):
+    """What went wrong, in the postal regulator's terms (not whose fault it was)."""
+
+    DELAY = "delay"
+    LOSS = "loss"
+    DAMAGE = "damage"
+    DELIVERY = "delivery"
+    ACCEPTANCE = "acceptance"
+    CHARGES = "charges"
+    COD = "cod"
+    COUNTER = "counter"
+    OTHER = "other"
+
+
+class RootCause(StrEnum):
+    """The factor that failed, for a substantiated ticket; hardware means no clerk is at fault."""
+
+    ATTITUDE = "attitude"
+    SKILL = "skill"
+    RESPONSIBILITY = "responsibility"
+    HARDWARE = "hardware"
+    MANAGEMENT = "management"
+
+
+class Product(StrEnum):
+    """The postal product of an item named on a ticket."""
+
+    LETTER = "letter"
+    REGISTERED = "registered"
+    PRINTED = "printed"
+    PARCEL = "parcel"
+    EMS = "ems"
+    EXPRESS = "express"
+    REMITTANCE = "remittance"
+    OTHER = "other"
+
+
+class ContactMethod(StrEnum):
+    PHONE = "phone"
+    SMS = "sms"
+    VISIT = "visit"
+    LETTER = "letter"
+
+
+class ContactOutcome(StrEnum):
+    REACHED = "reached"
+    NO_ANSWER = "no_answer"
+    WRONG_NUMBER = "wrong_number"
+
+
 class Finding(StrEnum):
     SUBSTANTIATED = "substantiated"
     UNFOUNDED = "unfounded"
@@ -111,11 +161,44 @@ LABELS = {
     Contact.UNREACHABLE: _l("Customer unreachable"),
 }
 
+# Labels of values that other enumerations share (a product "letter" is not the channel
+# "letter"; StrEnum members compare equal to their values, so they need their own keys).
+TYPED_LABELS = {
+    (Category, "delay"): _l("Delay"),
+    (Category, "loss"): _l("Loss or shortage"),
+    (Category, "damage"): _l("Damage"),
+    (Category, "delivery"): _l("Delivery service"),
+    (Category, "acceptance"): _l("Acceptance service"),
+    (Category, "charges"): _l("Improper charges"),
+    (Category, "cod"): _l("Cash on delivery"),
+    (Category, "counter"): _l("Counter service"),
+    (Category, "other"): _l("Other"),
+    (Product, "letter"): _l("Ordinary letter"),
+    (Product, "registered"): _l("Registered letter"),
+    (Product, "printed"): _l("Printed matter"),
+    (Product, "parcel"): _l("Parcel"),
+    (Product, "ems"): _l("EMS"),
+    (Product, "express"): _l("Express"),
+    (Product, "remittance"): _l("Remittance"),
+    (Product, "other"): _l("Other product"),
+    (ContactMethod, "phone"): _l("By phone"),
+    (ContactMethod, "sms"): _l("By SMS"),
+    (ContactMethod, "visit"): _l("Visit"),
+    (ContactMethod, "letter"): _l("By letter"),
+    (ContactOutcome, "reached"): _l("Reached"),
+    (ContactOutcome, "no_answer"): _l("No answer"),
+    (ContactOutcome, "wrong_number"): _l("Wrong number"),
+}
+
 
 def label(value: StrEnum | str | None) -> str:
     """The translated label of an enumeration value (the raw value when unknown)."""
     if value is None:
         return ""
+    if isinstance(value, StrEnum):
+        typed = TYPED_LABELS.get((type(value), value.value))
+        if typed is not None:
+            return str(typed)
     return str(LABELS.get(value, value))  # StrEnum members hash like their values
 
 

@@ -30,9 +30,32 @@ def _field_label(event: str, name: str) -> str:
     return str(f.label) if f else name
 
 
+def _person(email: str) -> str:
+    """A user's name for an email in the history (one lookup per person and request)."""
+    from flask import g
+    from sqlalchemy import select
+
+    from .extensions import db
+    from .models import User
+
+    names = g.setdefault("_names_by_email", {})
+    if email not in names:
+        names[email] = db.session.scalar(select(User.name).where(User.email == email)) or email
+    return names[email]
+
+
 def _payload_value(event: str, name: str, value: Any) -> str:
-    """A history payload value as a person reads it: labels, yes/no, local times."""
+    """A history payload value as a person reads it: labels, names, yes/no, local times."""
     f = _field(event, name)
+    if f is not None and f.type == "items" and isinstance(value, list):
+        from .domain import Product
+
+        return ", ".join(f"{i.get('number')} ({label(Product(i['product']))})" if i.get("product") in
+                         Product.__members__.values() else str(i.get("number")) for i in value if isinstance(i, dict))
+    if f is not None and f.type == "user" and isinstance(value, str):
+        return _person(value)
+    if f is not None and f.choices is not None and isinstance(value, str) and value in [m.value for m in f.choices]:
+        return label(f.choices(value))
     if isinstance(value, bool):
         return gettext("Yes") if value else gettext("No")
     if f is not None and f.type == "datetime" and isinstance(value, str):

@@ -15,7 +15,20 @@ from typing import TYPE_CHECKING, Any
 
 from flask_babel import lazy_gettext as _l
 
-from .domain import Channel, Contact, Factor, Finding, Kind, RejectReason, Role, Severity, State
+from .domain import (
+    Category,
+    Channel,
+    Contact,
+    ContactMethod,
+    ContactOutcome,
+    Finding,
+    Kind,
+    RejectReason,
+    Role,
+    RootCause,
+    Severity,
+    State,
+)
 
 if TYPE_CHECKING:
     from .models import Ticket, User
@@ -33,9 +46,14 @@ LONG_TEXT = 5000
 class Field:
     """One input of an event.
 
-    ``type`` is one of: text, choice, int, bool, user, ticket, datetime, phone, office.
+    ``type`` is one of: text, choice, int, bool, user, ticket, datetime, phone, office,
+    items (a list of postal items, ``{number, product}``).
     ``required_when`` = (other field, value): required only when the other field has it.
     ``only_when`` = (other field, value): refused unless the other field has that value.
+    ``not_when`` = (other field, value): refused when the other field has that value.
+    ``default``: the value an API client gets when it sends none; web forms require the
+    field instead (the clerk chooses).
+    ``role``: for type "user", the role the named user must have (None: any staff member).
     """
 
     name: str
@@ -49,7 +67,9 @@ class Field:
     maximum: int | None = None
     required_when: tuple[str, Any] | None = None
     only_when: tuple[str, Any] | None = None
-    role: Role | None = None  # for type "user": the role the named user must have
+    not_when: tuple[str, Any] | None = None
+    default: Any = None
+    role: Role | None = None
     help: Any = None
 
 
@@ -64,9 +84,12 @@ class Branch:
 
 @dataclass(frozen=True)
 class Transition:
+    """One row of the table. ``target`` None: the event keeps the ticket's state (a note, a
+    contact, a reassignment) but is recorded in the history like every other."""
+
     event: str
     sources: tuple[State | None, ...]
-    target: State
+    target: State | None
     roles: frozenset[Role]
     fields: tuple[Field, ...]
     label: Any
@@ -77,13 +100,19 @@ class Transition:
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
 
-    def target_for(self, data: dict[str, Any]) -> State:
+    @property
+    def keeps_state(self) -> bool:
+        return self.target is None
+
+    def target_for(self, data: dict[str, Any], current: State) -> State:
         if self.branch and data.get(self.branch.field) == self.branch.value:
             return self.branch.target
-        return self.target
+        return current if self.target is None else self.target
 
 
 NOTE = Field("note", "text", _l("Note"), max_length=NOTE_TEXT, multiline=True)
+ANY_STATE: tuple[State, ...] = tuple(State)
+MAX_ITEMS = 20
 
 TRANSITIONS: tuple[Transition, ...] = (
     Transition(
@@ -92,6 +121,8 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("kind", "choice", _l("Kind"), choices=Kind),
             Field("channel", "choice", _l("Channel"), choices=Channel),
             Field("office", "office", _l("Office")),
+            Field("category", "choice", _l("What went wrong"), required=False, choices=Category,
+                  default=Category.OTHER),
             Field("description", "text", _l("Description"), max_length=LONG_TEXT,
                   multiline=True),
             Field("occurred_at", "datetime", _l("When it happened")),
@@ -100,14 +131,16 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("customer_phone", "phone", _l("Customer phone"), required=False,
                   required_when=("kind", Kind.COMPLAINT)),
             Field("clerk", "user", _l("Clerk involved"), required=False, role=Role.CLERK),
+            Field("items", "items", _l("Postal items"), required=False,
+                  help=_l("Item or waybill numbers (S10 numbers such as EA123456785CN are checked)")),
         ),
     ),
     Transition(
         "triage", (State.NEW,), State.TRIAGED, MANAGERS, label=_l("Triage"),
         fields=(
             Field("severity", "choice", _l("Severity"), choices=Severity),
-            Field("category", "choice", _l("Category"), choices=Factor),
-            Field("assignee", "user", _l("Assignee"), role=Role.SUPERVISOR),
+            Field("category", "choice", _l("What went wrong"), choices=Category),
+            Field("assignee", "user", _l("Assignee")),
         ),
     ),
     Transition(
@@ -132,8 +165,13 @@ TRANSITIONS: tuple[Transition, ...] = (
         fields=(
             Field("resolution", "text", _l("Resolution"), max_length=LONG_TEXT, multiline=True),
             Field("finding", "choice", _l("Finding"), choices=Finding),
+            Field("root_cause", "choice", _l("Root cause"), required=False, choices=RootCause,
+                  required_when=("finding", Finding.SUBSTANTIATED),
+                  only_when=("finding", Finding.SUBSTANTIATED)),
             Field("attributed_clerk", "user", _l("Clerk at fault"), required=False,
-                  role=Role.CLERK, only_when=("finding", Finding.SUBSTANTIATED)),
+                  role=Role.CLERK, only_when=("finding", Finding.SUBSTANTIATED),
+                  not_when=("root_cause", RootCause.HARDWARE),
+                  help=_l("Leave empty when no clerk was at fault (always for hardware)")),
         ),
     ),
     Transition(
@@ -157,7 +195,42 @@ TRANSITIONS: tuple[Transition, ...] = (
         windows={State.CLOSED: 30},
         fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
     ),
+    # Events that keep the state: recorded in the history like every other.
+    Transition(
+        "add_note", ANY_STATE, None, ALL_ROLES, label=_l("Add an internal note"), fields=(NOTE,),
+    ),
+    Transition(
+        "contact_customer", ANY_STATE, None, ALL_ROLES, label=_l("Record a contact with the customer"),
+        fields=(
+            Field("how", "choice", _l("How"), choices=ContactMethod),
+            Field("outcome", "choice", _l("Outcome"), choices=ContactOutcome),
+            Field("summary", "text", _l("What was said"), max_length=NOTE_TEXT, multiline=True),
+        ),
+    ),
+    Transition(
+        "reassign", (State.TRIAGED, State.AWAITING_CUSTOMER), None, MANAGERS, label=_l("Reassign"),
+        fields=(
+            Field("assignee", "user", _l("New assignee")),
+            Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),
+        ),
+    ),
 )
+
+
+@dataclass(frozen=True)
+class Record:
+    """A history entry that is not a workflow event: evidence added or redacted. It keeps the
+    state, needs a file (so it has its own routes) and is listed here beside the table."""
+
+    event: str
+    roles: frozenset[Role]
+    label: Any
+
+
+RECORDS: dict[str, Record] = {
+    "attach": Record("attach", ALL_ROLES, _l("Evidence attached")),
+    "redact_attachment": Record("redact_attachment", frozenset({Role.ADMIN}), _l("Evidence redacted")),
+}
 
 BY_EVENT: dict[str, Transition] = {t.event: t for t in TRANSITIONS}
 EVENTS: tuple[str, ...] = tuple(t.event for t in TRANSITIONS if t.event != "log")
@@ -200,7 +273,9 @@ def markdown_table() -> str:
     lines = ["| from | event | to | who |", "|---|---|---|---|"]
     for t in TRANSITIONS:
         sources = ", ".join(s.value for s in t.sources if s) or "(none)"
-        target = t.target.value
+        if t.sources == ANY_STATE:
+            sources = "any"
+        target = "(unchanged)" if t.target is None else t.target.value
         if t.branch:
             target += f" ({t.branch.target.value} when not {t.branch.field})"
         for state, days in t.windows.items():

@@ -87,8 +87,9 @@ def _wipe(app: Flask) -> None:
 
 
 @pytest.fixture
-def app(database_url: str) -> Iterator[Flask]:
-    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url})
+def app(database_url: str, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": database_url,
+                                 "ATTACHMENTS_DIR": str(tmp_path / "attachments")})
     _wipe(app)
 
     @app.before_request

@@ -38,9 +38,9 @@ def filled(app, world, api, make_ticket):
 
     now = datetime.now(UTC)
     t = make_ticket(kind="error")
-    fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "skill", "assignee": world.sup_a.email},
+    fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "delay", "assignee": world.sup_a.email},
                version=t.version, now=now)
-    fire_event(t, world.sup_a, "resolve", {"resolution": "已处理", "finding": "substantiated",
+    fire_event(t, world.sup_a, "resolve", {"resolution": "已处理", "finding": "substantiated", "root_cause": "skill",
                                            "attributed_clerk": world.clerk_a.email}, version=t.version, now=now)
     make_ticket(actor=world.clerk_b, office="SH-0102")
     db.session.commit()

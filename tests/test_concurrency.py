@@ -32,7 +32,7 @@ def _postgres_only(backend: str) -> None:
 
 
 def _triage(world) -> dict:
-    return {"event": "triage", "severity": "high", "category": "attitude", "assignee": world.sup_a.email}
+    return {"event": "triage", "severity": "high", "category": "counter", "assignee": world.sup_a.email}
 
 
 def _reject(world) -> dict:

@@ -16,7 +16,7 @@ def test_supervisor_overview_counts_within_scope(world, make_ticket):
     old = log_ticket(world.clerk_a, complaint_body(occurred_at="2026-01-05T09:00:00+08:00"),
                      now=now - timedelta(days=9))  # its triage clock is long overdue
     fresh = make_ticket(kind="error")
-    fire_event(fresh, world.sup_a, "triage", {"severity": "low", "category": "skill", "assignee": world.sup_a.email},
+    fire_event(fresh, world.sup_a, "triage", {"severity": "low", "category": "delay", "assignee": world.sup_a.email},
                version=fresh.version, now=now)  # triaged in time: one met clock this month
     make_ticket(actor=world.clerk_b, office="SH-0102")  # another office: not counted
     db.session.commit()
@@ -31,7 +31,7 @@ def test_supervisor_overview_counts_within_scope(world, make_ticket):
 def test_clerk_sees_today_and_follow_ups_waiting(world, make_ticket, login):
     mine = make_ticket()
     now = datetime.now(UTC)
-    fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "skill", "assignee": world.sup_a.email},
+    fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "delay", "assignee": world.sup_a.email},
                version=mine.version, now=now)
     fire_event(mine, world.sup_a, "resolve", {"resolution": "已处理", "finding": "unfounded"},
                version=mine.version, now=now)
@@ -48,15 +48,15 @@ def test_categories_and_offices_side_by_side_link_to_the_queue(world, make_ticke
     now = datetime.now(UTC)
     for _ in range(2):
         t = make_ticket()
-        fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "attitude", "assignee": world.sup_a.email},
+        fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "counter", "assignee": world.sup_a.email},
                    version=t.version, now=now)
     make_ticket(actor=world.clerk_b, office="SH-0102")
     db.session.commit()
     world.admin.locale = "en"
     db.session.commit()
     page = login(world.admin).get("/").text
-    assert "category=attitude" in page and "office=SH-0102" in page and "Offices side by side" in page
-    queue = login(world.admin).get("/tickets?category=attitude")
+    assert "category=counter" in page and "office=SH-0102" in page and "Offices side by side" in page
+    queue = login(world.admin).get("/tickets?category=counter")
     assert queue.status_code == 200 and queue.text.count('href="/tickets/C-') == 2
     assert login(world.admin).get("/tickets?category=charm").status_code == 422
 

@@ -125,6 +125,7 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
                                    p.select_option("#triage-assignee", world.sup_a.email)))
     fire(sup, "resolve", lambda p: (p.fill("#resolve-resolution", "已向客户致歉并对营业员进行了培训。"),
                                     p.select_option("#resolve-finding", "substantiated"),
+                                    p.select_option("#resolve-root_cause", "attitude"),
                                     p.select_option("#resolve-attributed_clerk", world.clerk_a.email)))
     fire(sup, "follow_up", lambda p: (p.select_option("#follow_up-contact", "reached"),
                                       p.select_option("#follow_up-expectation", "4"),

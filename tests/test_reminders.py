@@ -54,7 +54,7 @@ def test_each_level_goes_to_its_people_once(world, logged):
 
 
 def test_breach_goes_to_the_assignee_and_the_supervisors(world, logged):
-    fire_event(logged, world.sup_a, "triage", {"severity": "high", "category": "attitude",
+    fire_event(logged, world.sup_a, "triage", {"severity": "high", "category": "counter",
                                                "assignee": world.admin.email},
                version=logged.version, now=MONDAY_9)
     db.session.commit()
@@ -85,7 +85,7 @@ def test_no_escalation_delay_still_sends_the_breach(world, api, make_ticket):
 
 
 def test_a_clock_that_ended_or_paused_sends_nothing(world, logged):
-    fire_event(logged, world.sup_a, "triage", {"severity": "low", "category": "skill",
+    fire_event(logged, world.sup_a, "triage", {"severity": "low", "category": "delay",
                                                "assignee": world.sup_a.email},
                version=logged.version, now=MONDAY_9 + timedelta(minutes=5))
     fire_event(logged, world.sup_a, "request_info", {"note": "请补充"}, version=logged.version,

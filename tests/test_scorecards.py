@@ -20,14 +20,16 @@ OCT = "2026-10"
 
 
 def judged(world, kind="complaint", severity="high", finding="substantiated", clerk=None,
-           occurred="2026-10-15T10:00:00+08:00", office="SH-0101", follow=None):
+           occurred="2026-10-15T10:00:00+08:00", office="SH-0101", follow=None, cause="attitude"):
     """A ticket logged, triaged and resolved (optionally followed up), through the real operations."""
     sup = world.sup_a if office == "SH-0101" else world.sup_b
     logger = world.clerk_a if office == "SH-0101" else world.clerk_b
     t = log_ticket(logger, complaint_body(office, kind=kind, occurred_at=occurred), now=NOW)
-    fire_event(t, sup, "triage", {"severity": severity, "category": "attitude", "assignee": sup.email},
+    fire_event(t, sup, "triage", {"severity": severity, "category": "counter", "assignee": sup.email},
                version=t.version, now=NOW)
     data = {"resolution": "处理完毕", "finding": finding}
+    if finding == "substantiated":
+        data["root_cause"] = cause
     if finding == "substantiated" and clerk is not None:
         data["attributed_clerk"] = clerk.email
     fire_event(t, sup, "resolve", data, version=t.version, now=NOW)

@@ -46,7 +46,7 @@ def test_logging_starts_the_triage_clock_on_business_hours(logged):
 
 
 def test_triage_ends_its_clock_and_starts_resolve_with_the_new_severity(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 10), severity="high", category="attitude",
+    fire(logged, world.sup_a, "triage", sh(23, 10), severity="high", category="counter",
          assignee=world.sup_a.email)
     triage, resolve = logged.deadlines
     assert (triage.ended_at, triage.outcome, triage.next_fire_at) == (sh(23, 10), "met", None)
@@ -57,12 +57,12 @@ def test_triage_ends_its_clock_and_starts_resolve_with_the_new_severity(world, l
 
 
 def test_a_late_triage_is_recorded_as_missed(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 14), severity="low", category="skill", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "triage", sh(23, 14), severity="low", category="delay", assignee=world.sup_a.email)
     assert logged.deadlines[0].outcome == "missed"
 
 
 def test_waiting_for_the_customer_pauses_and_resumes_the_clock(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="high", category="attitude", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="high", category="counter", assignee=world.sup_a.email)
     resolve = logged.deadlines[1]
     due_before = resolve.due_at
     fire(logged, world.sup_a, "request_info", sh(23, 11), note="请提供收据")
@@ -77,9 +77,9 @@ def test_waiting_for_the_customer_pauses_and_resumes_the_clock(world, logged):
 
 
 def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="medium", category="attitude",
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="medium", category="counter",
          assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 15), resolution="致歉", finding="substantiated",
+    fire(logged, world.sup_a, "resolve", sh(23, 15), resolution="致歉", finding="substantiated", root_cause="attitude",
          attributed_clerk=world.clerk_a.email)
     follow = clocks.open_deadline(logged)
     assert follow.clock == "follow_up" and follow.started_at == sh(23, 15)
@@ -92,7 +92,7 @@ def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(w
 
 
 def test_reopen_withdraws_the_follow_up_and_starts_a_new_resolve_clock(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="skill", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="delay", assignee=world.sup_a.email)
     fire(logged, world.sup_a, "resolve", sh(23, 10), resolution="已处理", finding="unfounded")
     fire(logged, world.sup_a, "reopen", sh(23, 11), reason="客户再次来电")
     assert logged.deadlines[2].outcome == "cancelled"
@@ -100,7 +100,7 @@ def test_reopen_withdraws_the_follow_up_and_starts_a_new_resolve_clock(world, lo
 
 
 def test_closing_and_rejecting_leave_no_clock_running(world, logged, make_ticket):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="skill", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="delay", assignee=world.sup_a.email)
     fire(logged, world.sup_a, "resolve", sh(23, 10), resolution="已处理", finding="unfounded")
     fire(logged, world.clerk_a, "follow_up", sh(23, 11), contact="unreachable")
     assert clocks.open_deadline(logged) is None
@@ -150,7 +150,7 @@ def test_queue_filters_overdue_and_due_soon_and_sorts_by_due(world, api, login, 
     fresh = make_ticket()  # just logged: nothing due yet (or a weekend)
     crit = log_ticket(world.clerk_a, complaint_body(), now=now)
     db.session.commit()
-    fire(crit, world.sup_a, "triage", now, severity="critical", category="attitude", assignee=world.sup_a.email)
+    fire(crit, world.sup_a, "triage", now, severity="critical", category="counter", assignee=world.sup_a.email)
     resolve = clocks.open_deadline(crit)  # critical is 24x7: warn after 360 of 480 minutes
     resolve.warn_at = now - timedelta(minutes=1)  # as if the warning had come
     db.session.commit()
@@ -176,7 +176,7 @@ def test_ticket_page_shows_time_left_and_paused(world, login, make_ticket):
     client = login(world.sup_a)
     page = client.get(f"/tickets/{t.ref}").text
     assert "SLA" in page and "business time" in page
-    fire(t, world.sup_a, "triage", datetime.now(UTC), severity="low", category="skill", assignee=world.sup_a.email)
+    fire(t, world.sup_a, "triage", datetime.now(UTC), severity="low", category="delay", assignee=world.sup_a.email)
     fire(t, world.sup_a, "request_info", datetime.now(UTC), note="等待客户")
     page = client.get(f"/tickets/{t.ref}").text
     assert "Clock paused" in page

@@ -10,7 +10,7 @@ def test_log_and_triage_through_api(api, world):
     assert resp.json["customer_phone"] == "138****5678"
     sup = api(world.sup_a)
     resp = sup.post(f"/tickets/{ref}/events", json={
-        "event": "triage", "version": 1, "severity": "high", "category": "attitude",
+        "event": "triage", "version": 1, "severity": "high", "category": "counter",
         "assignee": world.sup_a.email})
     assert resp.status_code == 200, resp.json
     assert resp.json["state"] == "triaged" and resp.json["version"] == 2

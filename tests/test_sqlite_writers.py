@@ -43,7 +43,7 @@ for i in range(n):
         continue
     body = r.get_json()
     r = client.post(f"/api/v1/tickets/{body['ref']}/events",
-                    json={"event": "triage", "version": body["version"], "severity": "low", "category": "attitude",
+                    json={"event": "triage", "version": body["version"], "severity": "low", "category": "counter",
                           "assignee": "sup@example.com"},
                     headers={"Authorization": f"Bearer {sup_token}"})
     statuses.append(r.status_code)

@@ -12,15 +12,22 @@ DESIGN_ROLES = {  # DESIGN.md's table, who may fire what
     "request_info": {"supervisor", "admin"}, "info_received": {"clerk", "supervisor", "admin"},
     "resolve": {"supervisor", "admin"}, "follow_up": {"clerk", "supervisor", "admin"},
     "reopen": {"supervisor", "admin"},
+    # events that keep the state
+    "add_note": {"clerk", "supervisor", "admin"}, "contact_customer": {"clerk", "supervisor", "admin"},
+    "reassign": {"supervisor", "admin"},
 }
+KEEP_STATE = {"add_note": set(State), "contact_customer": set(State),
+              "reassign": {State.TRIAGED, State.AWAITING_CUSTOMER}}
 
 
 def test_table_matches_the_design():
     assert {t.event: {r.value for r in t.roles} for t in TRANSITIONS} == DESIGN_ROLES
-    reachable = {t.target for t in TRANSITIONS} | {t.branch.target for t in TRANSITIONS if t.branch}
+    reachable = {t.target for t in TRANSITIONS if t.target} | {t.branch.target for t in TRANSITIONS if t.branch}
     assert reachable == set(State)
     assert BY_EVENT["reopen"].windows == {State.CLOSED: 30}
-    assert not events_from(State.REJECTED)  # a rejected ticket is final
+    # A rejected ticket is final: only notes and contacts, which keep its state.
+    assert {t.event for t in events_from(State.REJECTED)} == {"add_note", "contact_customer"}
+    assert {t.event: set(t.sources) for t in TRANSITIONS if t.keeps_state} == KEEP_STATE
 
 
 def test_openapi_describes_every_event_field_and_api_route(app, world, api):
@@ -44,8 +51,10 @@ def test_allowed_events_follow_role_state_and_scope(world, make_ticket):
 
     t = make_ticket()
     now = datetime.now(UTC)
-    assert [e.event for e in allowed_events(t, world.sup_a, now)] == ["triage", "reject"]
-    assert allowed_events(t, world.clerk_a, now) == []
+    assert [e.event for e in allowed_events(t, world.sup_a, now)] == ["triage", "reject", "add_note",
+                                                                      "contact_customer"]
+    assert [e.event for e in allowed_events(t, world.clerk_a, now)] == ["add_note", "contact_customer"]
     assert allowed_events(t, world.sup_b, now) == []  # another office
-    assert [e.event for e in allowed_events(t, world.admin, now)] == ["triage", "reject"]
+    assert [e.event for e in allowed_events(t, world.admin, now)] == ["triage", "reject", "add_note",
+                                                                      "contact_customer"]
     assert all(world.admin.role in e.roles or e.roles == frozenset(Role) for e in allowed_events(t, world.admin, now))

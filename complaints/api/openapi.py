@@ -6,9 +6,9 @@ from typing import Any
 
 from flask import jsonify
 
-from ..domain import Channel, Kind, Role, Severity, State
+from ..domain import Category, Channel, Kind, Product, Role, RootCause, Severity, State
 from ..scorecards.compute import FACTORS
-from ..workflow import TRANSITIONS, Field, Transition
+from ..workflow import MAX_ITEMS, TRANSITIONS, Field, Transition
 from . import bp
 
 ERROR = {"$ref": "#/components/schemas/Error"}
@@ -31,6 +31,9 @@ def _field_schema(f: Field) -> dict[str, Any]:
         return {"type": "string", "description": "an office code, e.g. SH-0101"}
     if f.type == "phone":
         return {"type": "string", "pattern": r"^\+?[0-9 -]{5,30}$"}
+    if f.type == "items":
+        return {"type": "array", "maxItems": MAX_ITEMS, "items": {"$ref": "#/components/schemas/PostalItem"},
+                "description": "postal items; an S10 number (EA123456785CN) must carry the right check digit"}
     schema: dict[str, Any] = {"type": "string"}
     if f.max_length:
         schema["maxLength"] = f.max_length
@@ -46,7 +49,9 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
     notes = [
         f"`{f.name}` is required when `{f.required_when[0]}` is `{f.required_when[1]}`."
         for f in t.fields if f.required_when
-    ]
+    ] + [f"`{f.name}` is refused when `{f.not_when[0]}` is `{f.not_when[1]}`." for f in t.fields if f.not_when] + [
+        f"`{f.name}` defaults to `{f.default}`." for f in t.fields if f.default is not None]
+    target = "the same state" if t.target is None else t.target.value
     return {
         "type": "object",
         "title": t.event,
@@ -54,7 +59,7 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
         "required": required,
         "additionalProperties": False,
         "description": (
-            f"From {', '.join(s.value for s in t.sources if s) or '(none)'} to {t.target.value}"
+            f"From {', '.join(s.value for s in t.sources if s) or '(none)'} to {target}"
             f"{f' ({t.branch.target.value} when {t.branch.field} is {t.branch.value})' if t.branch else ''};"
             f" roles: {', '.join(sorted(r.value for r in t.roles))}. " + " ".join(notes)
         ),
@@ -65,7 +70,7 @@ def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any
     out: dict[str, Any] = {ok: {"description": "OK", "content": {
         "application/json": {"schema": ok_schema}}}}
     text = {"400": "Bad request", "401": "No valid token", "403": "Role or office scope",
-            "404": "Not found", "409": "Wrong state or stale version",
+            "404": "Not found", "409": "Wrong state or stale version", "410": "Redacted",
             "422": "Invalid input, per field"}
     for code in ("401",) + codes:
         out[code] = {"description": text[code],
@@ -123,6 +128,14 @@ def build_spec() -> dict[str, Any]:
                         {"name": "kind", "in": "query",
                          "schema": {"type": "string", "enum": [k.value for k in Kind]}},
                         {"name": "office", "in": "query", "schema": {"type": "string"}},
+                        {"name": "category", "in": "query",
+                         "schema": {"type": "string", "enum": [c.value for c in Category]}},
+                        {"name": "channel", "in": "query",
+                         "schema": {"type": "string", "enum": [c.value for c in Channel]}},
+                        {"name": "item", "in": "query", "description": "an item number, exactly",
+                         "schema": {"type": "string", "maxLength": 60}},
+                        {"name": "mine", "in": "query", "description": "1: assigned to me",
+                         "schema": {"type": "string", "enum": ["1", "0"]}},
                         {"name": "due", "in": "query",
                          "schema": {"type": "string", "enum": ["overdue", "soon"]}},
                         {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
@@ -156,6 +169,29 @@ def build_spec() -> dict[str, Any]:
                             "discriminator": {"propertyName": "event"}}}}},
                     "responses": _responses("200", ticket_ref, "400", "403", "404", "409",
                                             "422"),
+                },
+            },
+            "/tickets/{ref}/attachments": {
+                "post": {
+                    "operationId": "uploadAttachment",
+                    "parameters": [ref_param],
+                    "requestBody": {"required": True, "content": {"multipart/form-data": {"schema": {
+                        "type": "object", "required": ["file"],
+                        "properties": {"file": {"type": "string", "format": "binary"}}}}}},
+                    "responses": _responses("201", {"$ref": "#/components/schemas/Attachment"},
+                                            "400", "403", "404", "409", "422"),
+                },
+            },
+            "/tickets/{ref}/attachments/{id}": {
+                "get": {
+                    "operationId": "getAttachment",
+                    "parameters": [ref_param, {"name": "id", "in": "path", "required": True,
+                                               "schema": {"type": "integer", "minimum": 1}}],
+                    "responses": {"200": {"description": "the file (images re-encoded without metadata)",
+                                          "content": {"application/octet-stream": {
+                                              "schema": {"type": "string", "format": "binary"}}}},
+                                  **{k: v for k, v in _responses("200", {}, "403", "404", "410").items()
+                                     if k != "200"}},
                 },
             },
             "/workflow": {"get": {"operationId": "workflow", "responses": _responses(
@@ -273,14 +309,26 @@ def build_spec() -> dict[str, Any]:
                     "version": {"type": "integer"},
                     "office": {"type": "string"},
                     "severity": {"type": "string", "nullable": True},
-                    "category": {"type": "string", "nullable": True},
+                    "category": {"type": "string", "enum": [c.value for c in Category]},
+                    "items": {"type": "array", "items": {"$ref": "#/components/schemas/PostalItem"}},
                     "assignee": {"type": "string", "nullable": True},
                     "finding": {"type": "string", "nullable": True},
+                    "root_cause": {"type": "string", "nullable": True, "enum": [*[r.value for r in RootCause], None]},
+                    "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
                     "attributed_clerk": {"type": "string", "nullable": True},
                     "deadlines": {"type": "object"},
                     "allowed_events": {"type": "array", "items": {"type": "string"}},
                     "history": {"type": "array",
                                 "items": {"$ref": "#/components/schemas/Event"}}}},
+                "PostalItem": {"type": "object", "required": ["number"], "additionalProperties": False,
+                               "properties": {"number": {"type": "string", "maxLength": 60},
+                                              "product": {"type": "string", "enum": [p.value for p in Product],
+                                                          "default": Product.OTHER.value}}},
+                "Attachment": {"type": "object", "properties": {
+                    "id": {"type": "integer"}, "name": {"type": "string"}, "size": {"type": "integer"},
+                    "sha256": {"type": "string"}, "content_type": {"type": "string"},
+                    "uploaded_by": {"type": "string"}, "uploaded_at": {"type": "string", "format": "date-time"},
+                    "redacted": {"type": "boolean"}, "redaction_reason": {"type": "string", "nullable": True}}},
                 "TicketPage": {"type": "object", "properties": {
                     "tickets": {"type": "array", "items": ticket_ref},
                     "page": {"type": "integer"}, "per_page": {"type": "integer"},

@@ -10,7 +10,7 @@ from flask import current_app
 from sqlalchemy import and_, exists, func, literal, select, union_all
 
 from ..authz import is_admin, scoped_tickets
-from ..domain import Factor, Kind, State
+from ..domain import Category, Kind, State
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, User
 
@@ -26,7 +26,7 @@ class Overview:
     met: int = 0
     missed: int = 0
     weeks: list[tuple[str, int, int]] = field(default_factory=list)  # (week start, complaints, errors)
-    categories: list[tuple[Factor, int]] = field(default_factory=list)  # most frequent, last 90 days
+    categories: list[tuple[Category, int]] = field(default_factory=list)  # most frequent, last 90 days
     open_by_office: dict[int, int] = field(default_factory=dict)
 
     @property
@@ -75,7 +75,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
     starts = [this_monday - timedelta(weeks=WEEKS - 1 - i) for i in range(WEEKS)]
     o.weeks = _weeks(user, starts, now)
-    o.categories = [(Factor(c), n) for c, n in db.session.execute(
+    o.categories = [(Category(c), n) for c, n in db.session.execute(
         scoped_tickets(select(Ticket.category, func.count()), user)
         .where(Ticket.category.is_not(None), Ticket.created_at >= now - timedelta(days=90))
         .group_by(Ticket.category).order_by(func.count().desc()).limit(5)

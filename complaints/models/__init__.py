@@ -1,15 +1,18 @@
 """The database models, one module per area; import them from here."""
 
+from .attachment import Attachment
 from .office import Office
 from .outbox import OutboxMessage
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
 from .search import SearchTerm
 from .sla import Deadline, Holiday, OfficeHours, Reminder, SlaPolicy
-from .ticket import RefCounter, Ticket, TicketEvent
+from .ticket import RefCounter, Ticket, TicketEvent, TicketItem
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
 
 __all__ = [
+    "Attachment",
+    "TicketItem",
     "Assessment",
     "HardwareScore",
     "ScoreChange",

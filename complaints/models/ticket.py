@@ -17,7 +17,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain import Channel, Contact, Factor, Finding, Kind, RejectReason, Severity, State
+from ..domain import Category, Channel, Contact, Finding, Kind, Product, RejectReason, RootCause, Severity, State
 from ..extensions import db
 from .enum_column import enum_column_type
 from .office import Office
@@ -53,6 +53,9 @@ class Ticket(db.Model):
               postgresql_where=text("involved_clerk_id IS NOT NULL"),
               sqlite_where=text("involved_clerk_id IS NOT NULL")),
         CheckConstraint("version >= 1", name="version_positive"),
+        # Hardware as the root cause means nobody at the counter is at fault.
+        CheckConstraint("root_cause IS NULL OR root_cause <> 'hardware' OR attributed_clerk_id IS NULL",
+                        name="no_clerk_for_hardware"),
         CheckConstraint(
             "expectation IS NULL OR (expectation BETWEEN 1 AND 5)", name="expectation_range"
         ),
@@ -77,9 +80,11 @@ class Ticket(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    # what went wrong: chosen at logging, may be corrected at triage
+    category: Mapped[Category] = mapped_column(
+        enum_column_type(Category, "category"), default=Category.OTHER, server_default=Category.OTHER.value)
     # triage
     severity: Mapped[Severity | None] = mapped_column(enum_column_type(Severity, "severity"))
-    category: Mapped[Factor | None] = mapped_column(enum_column_type(Factor, "category"))
     assignee_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     # reject
     reject_reason: Mapped[RejectReason | None] = mapped_column(
@@ -89,6 +94,7 @@ class Ticket(db.Model):
     # resolve
     resolution: Mapped[str | None] = mapped_column(Text)
     finding: Mapped[Finding | None] = mapped_column(enum_column_type(Finding, "finding"))
+    root_cause: Mapped[RootCause | None] = mapped_column(enum_column_type(RootCause, "root_cause"))
     attributed_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # follow-up (the latest one)
@@ -114,6 +120,12 @@ class Ticket(db.Model):
     deadlines = relationship(
         "Deadline", back_populates="ticket", order_by="Deadline.id", cascade="all, delete-orphan"
     )
+    items: Mapped[list[TicketItem]] = relationship(
+        back_populates="ticket", order_by="TicketItem.position", cascade="all, delete-orphan"
+    )
+    attachments = relationship(
+        "Attachment", back_populates="ticket", order_by="Attachment.id", cascade="all, delete-orphan"
+    )
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ref} {self.state}>"
@@ -137,6 +149,25 @@ class TicketEvent(db.Model):
 
     ticket: Mapped[Ticket] = relationship(back_populates="events")
     actor: Mapped[User] = relationship(lazy="joined")
+
+
+class TicketItem(db.Model):
+    """A postal item the ticket is about: its number (normalised) and product."""
+
+    __tablename__ = "ticket_items"
+    __table_args__ = (
+        UniqueConstraint("ticket_id", "number", name="uq_ticket_items_ticket_number"),
+        # An item number finds its tickets at once (search box, API ?item=).
+        Index("ix_ticket_items_number", "number", "ticket_id"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"))
+    position: Mapped[int] = mapped_column(Integer)
+    number: Mapped[str] = mapped_column(String(30))
+    product: Mapped[Product] = mapped_column(enum_column_type(Product, "product"))
+
+    ticket: Mapped[Ticket] = relationship(back_populates="items")
 
 
 class RefCounter(db.Model):

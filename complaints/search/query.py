@@ -10,18 +10,19 @@ from sqlalchemy.orm import aliased
 
 from ..authz import is_admin, scoped_tickets
 from ..extensions import db
-from ..models import SearchTerm, Ticket, User
+from ..models import SearchTerm, Ticket, TicketItem, User
 from .terms import index_terms, normalise, query_terms
 
 _REF = re.compile(r"^[ce]-\d{4}-\d{1,9}$")
 _DIGITS = re.compile(r"^\d{4,20}$")
+_ITEM = re.compile(r"^[A-Z0-9]{8,30}$")
 LIMIT = 50
 
 
 @dataclass
 class Results:
     tickets: list[Ticket]
-    kind: str  # "ref", "phone", "text", or "too_short"
+    kind: str  # "ref", "item", "phone", "text", or "too_short"
     more: bool = False
 
 
@@ -40,6 +41,12 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
     if _REF.match(q):
         rows = db.session.scalars(base.where(Ticket.ref == q.upper())).all()
         return Results(list(rows), "ref")
+    if _ITEM.match(compact.upper()):
+        # An item number, exactly (its index): a numeric waybill falls through to the phone when unknown.
+        by_item = _page(base.where(Ticket.id.in_(
+            select(TicketItem.ticket_id).where(TicketItem.number == compact.upper()))), limit, "item")
+        if by_item.tickets:
+            return by_item
     if _DIGITS.match(compact):
         candidates = _terms(user, "tel:" + compact[-4:])
         stmt = base.where(Ticket.id.in_(candidates), Ticket.customer_phone.like(f"%{compact}"))

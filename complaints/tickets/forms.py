@@ -11,9 +11,9 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
-from ..domain import Role, choices
+from ..domain import Product, Role, choices, label
 from ..extensions import db
 from ..formkit import as_choices
 from ..models import Office, User
@@ -24,13 +24,25 @@ class EventForm(FlaskForm):
     version = HiddenField()
 
 
+ITEM_ROWS = 3  # rows shown for postal items on the logging form (the API takes up to MAX_ITEMS)
+
+
+class ItemForm(Form):
+    """One postal item row; a plain Form: the CSRF token is the outer form's."""
+
+    number = StringField(_l("Item number"), render_kw={"maxlength": 40, "autocapitalize": "characters",
+                                                        "autocomplete": "off", "spellcheck": "false"})
+    product = SelectField(_l("Product"), validate_choice=False,
+                          choices=as_choices([("", "—"), *choices(Product)]))
+
+
 def _eligible_users(f: Field, office: Office | None) -> list[tuple[str, str]]:
-    roles = [Role.CLERK] if f.role == Role.CLERK else [Role.SUPERVISOR, Role.ADMIN]
+    roles = {Role.CLERK: [Role.CLERK], Role.SUPERVISOR: [Role.SUPERVISOR, Role.ADMIN]}.get(f.role, list(Role))
     stmt = select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
     users = db.session.scalars(stmt).all()
     if office is not None:
         users = [u for u in users if u.role == Role.ADMIN or office.id in u.office_ids]
-    return [(u.email, f"{u.name} <{u.email}>") for u in users]
+    return [(u.email, f"{u.name} · {label(u.role)}") for u in users]
 
 
 def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
@@ -51,6 +63,8 @@ def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
     if f.type == "office":
         return SelectField(validate_choice=False,
                            choices=as_choices((o.code, f"{o.code} {o.name}") for o in offices), **kw)
+    if f.type == "items":
+        return FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=ITEM_ROWS, **kw)
     if f.type == "datetime":
         return StringField(render_kw={**render, "type": "datetime-local"}, **kw)
     if f.type == "phone":
@@ -79,7 +93,9 @@ def raw_values(t: Transition, form: FlaskForm) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for f in t.fields:
         value = form[f.name].data
-        if value in (None, ""):
+        if f.type == "items":
+            value = [{k: v for k, v in row.items() if v} for row in value if (row.get("number") or "").strip()]
+        if value in (None, "", []):
             continue
         if f.type == "bool":
             value = {"yes": True, "no": False}.get(value, value)

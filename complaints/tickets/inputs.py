@@ -41,8 +41,13 @@ def clean(
     now: datetime,
     ticket: Ticket | None = None,
     allowed_offices: set[int] | None = None,
+    defaults: bool = True,
 ) -> dict[str, Any]:
-    """Clean ``raw`` for transition ``t``; unknown fields are refused."""
+    """Clean ``raw`` for transition ``t``; unknown fields are refused.
+
+    ``defaults``: a field with a default gets it when absent (API clients); without, such a
+    field is required (web forms, where the person chooses).
+    """
     errors: dict[str, str] = {}
     names = set(t.field_names())
     for key in raw:
@@ -67,13 +72,23 @@ def clean(
         if f.only_when and present and not _matches(values, raw, f.only_when):
             other, wanted = f.only_when
             errors[f.name] = _("Only allowed when %(field)s is %(value)s.",
-                               field=other, value=label(wanted))
-        elif not present and (f.required or (f.required_when and _matches(values, raw,
-                                                                           f.required_when))):
+                               field=_field_label(t, other), value=label(wanted))
+        elif f.not_when and present and _matches(values, raw, f.not_when):
+            other, wanted = f.not_when
+            errors[f.name] = _("Not allowed when %(field)s is %(value)s.",
+                               field=_field_label(t, other), value=label(wanted))
+        elif not present and f.default is not None and defaults:
+            values[f.name] = f.default
+        elif not present and (f.required or f.default is not None
+                              or (f.required_when and _matches(values, raw, f.required_when))):
             errors[f.name] = _("This field is required.")
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
     return values
+
+
+def _field_label(t: Transition, name: str) -> str:
+    return next((str(f.label) for f in t.fields if f.name == name), name)
 
 
 def _matches(values: dict[str, Any], raw: Mapping[str, Any], cond: tuple[str, Any]) -> bool:
@@ -205,6 +220,38 @@ def _ticket(f: Field, value: Any, *, ticket: Ticket | None, **_ctx: Any) -> Tick
     return other
 
 
+def _items(f: Field, value: Any, **_ctx: Any) -> list[dict[str, Any]]:
+    """A list of ``{number, product}``: numbers normalised (S10 check digit checked), no repeats."""
+    from ..domain import Product
+    from ..workflow import MAX_ITEMS
+    from .items import MAX_LENGTH, BadItemNumber, clean_number
+
+    if not isinstance(value, list) or not all(isinstance(i, dict) for i in value):
+        raise _Invalid(_("Must be a list of items, each with a number and a product."))
+    if len(value) > MAX_ITEMS:
+        raise _Invalid(_("At most %(n)d items.", n=MAX_ITEMS))
+    products = [p.value for p in Product]
+    out: list[dict[str, Any]] = []
+    for n, item in enumerate(value, start=1):
+        unknown = set(item) - {"number", "product"}
+        number, product = item.get("number"), item.get("product", Product.OTHER.value)
+        if unknown:
+            raise _Invalid(_("Item %(n)d: unknown field %(field)s.", n=n, field=sorted(unknown)[0][:32]))
+        if not isinstance(number, str) or not number.strip() or len(number) > 2 * MAX_LENGTH:
+            raise _Invalid(_("Item %(n)d: the number is required.", n=n))
+        if not isinstance(product, str) or product not in products:
+            raise _Invalid(_("Item %(n)d: the product must be one of: %(choices)s.", n=n,
+                             choices=", ".join(products)))
+        try:
+            cleaned = clean_number(number)
+        except BadItemNumber as exc:
+            raise _Invalid(_("Item %(n)d: %(reason)s", n=n, reason=str(exc))) from None
+        if any(o["number"] == cleaned for o in out):
+            raise _Invalid(_("Item %(n)d: %(number)s is named twice.", n=n, number=cleaned))
+        out.append({"number": cleaned, "product": Product(product)})
+    return out
+
+
 _CLEANERS = {
     "text": _text,
     "choice": _choice,
@@ -215,6 +262,7 @@ _CLEANERS = {
     "office": _office,
     "user": _user,
     "ticket": _ticket,
+    "items": _items,
 }
 
 
@@ -232,6 +280,8 @@ def to_payload(values: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.ref
         elif isinstance(value, datetime):
             out[key] = value.isoformat()
+        elif key == "items":
+            out[key] = [{"number": i["number"], "product": i["product"].value} for i in value]
         else:
             out[key] = value
     return out

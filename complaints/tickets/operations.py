@@ -21,7 +21,7 @@ from ..authz import can_access_office, is_admin
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
-from ..models import Ticket, TicketEvent, User
+from ..models import Ticket, TicketEvent, TicketItem, User
 from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
@@ -29,20 +29,25 @@ from . import inputs
 from .refs import next_ref
 
 
-def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
-    """Log a new complaint or service error at the counter."""
+def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: bool = True) -> Ticket:
+    """Log a new complaint or service error at the counter.
+
+    ``defaults``: an API client that sends no category gets ``other``; the web form passes
+    False, so the clerk must choose.
+    """
     t = BY_EVENT["log"]
     if not role_may(t, actor):
         raise Forbidden(_("Your role may not log tickets."))
     allowed = None if is_admin(actor) else actor.office_ids
     _check_office_scope(raw.get("office"), allowed)
-    values = inputs.clean(t, raw, office=None, now=now, allowed_offices=allowed)
+    values = inputs.clean(t, raw, office=None, now=now, allowed_offices=allowed, defaults=defaults)
     office = values["office"]
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     ticket = Ticket(
         ref=next_ref(values["kind"], year),  # after every check: a refusal takes no number
         kind=values["kind"],
         channel=values["channel"],
+        category=values["category"],
         office=office,
         office_id=office.id,
         description=values["description"],
@@ -57,6 +62,9 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime) -> Ticket:
         updated_at=now,
         events=[],  # a new ticket has none: no query to find that out
         deadlines=[],
+        items=[TicketItem(position=n, number=i["number"], product=i["product"])
+               for n, i in enumerate(values.get("items") or [], start=1)],
+        attachments=[],
     )
     db.session.add(ticket)
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
@@ -114,14 +122,15 @@ def fire_event(
         )
     values = inputs.clean(t, raw, office=ticket.office, now=now, ticket=ticket)
     from_state = ticket.state
-    to_state = t.target_for(values)
+    to_state = t.target_for(values, from_state)
     try:
         EFFECTS[t.event](ticket, values, now)
         ticket.state = to_state
-        ticket.updated_at = now
-        # The clocks read the office calendar, which may flush the ticket early: the
-        # version check can fire here as well as at the final flush.
-        clocks.on_transition(ticket, t.event, from_state, to_state, now)
+        ticket.updated_at = now  # and the version moves: a note is a change another writer must see
+        if not t.keeps_state:
+            # The clocks read the office calendar, which may flush the ticket early: the
+            # version check can fire here as well as at the final flush.
+            clocks.on_transition(ticket, t.event, from_state, to_state, now)
         payload = inputs.to_payload(values)
         ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
         db.session.flush()
@@ -165,9 +174,9 @@ def _note_only(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
 def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
     ticket.resolution = v["resolution"]
     ticket.finding = v["finding"]
-    ticket.attributed_clerk = (
-        v.get("attributed_clerk") if v["finding"] == Finding.SUBSTANTIATED else None
-    )
+    substantiated = v["finding"] == Finding.SUBSTANTIATED
+    ticket.root_cause = v.get("root_cause") if substantiated else None
+    ticket.attributed_clerk = v.get("attributed_clerk") if substantiated else None
     ticket.resolved_at = now
     ticket.closed_at = None
 
@@ -175,6 +184,7 @@ def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
 def _clear_judgement(ticket: Ticket) -> None:
     # A reopened ticket stops counting against anyone until it is judged again.
     ticket.finding = None
+    ticket.root_cause = None
     ticket.attributed_clerk = None
     ticket.resolved_at = None
     ticket.closed_at = None
@@ -195,6 +205,13 @@ def _reopen(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
     _clear_judgement(ticket)
 
 
+def _reassign(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+    if ticket.assignee_id == v["assignee"].id:
+        raise InvalidInput(_("Some fields are missing or invalid."),
+                           {"assignee": _("The ticket is already assigned to %(name)s.", name=v["assignee"].name)})
+    ticket.assignee = v["assignee"]  # the reminders follow: they are addressed when sent
+
+
 EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime], None]] = {
     "triage": _triage,
     "reject": _reject,
@@ -203,4 +220,7 @@ EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime], None]] = {
     "resolve": _resolve,
     "follow_up": _follow_up,
     "reopen": _reopen,
+    "add_note": _note_only,
+    "contact_customer": _note_only,
+    "reassign": _reassign,
 }

@@ -11,10 +11,10 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Factor, Kind, State
+from ..domain import Category, Channel, Kind, State
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Deadline, Office, Ticket, TicketEvent, User
+from ..models import Deadline, Office, Ticket, TicketEvent, TicketItem, User
 from ..textcheck import as_int
 
 MAX_PAGE_SIZE = 100
@@ -26,8 +26,11 @@ SORTS = ("new", "due")
 class QueueFilters:
     state: State | None = None
     kind: Kind | None = None
-    category: Factor | None = None
+    category: Category | None = None
+    channel: Channel | None = None
     office: Office | None = None
+    item: str | None = None  # an item number, normalised: exact match
+    mine: bool = False  # assigned to the user asking
     due: str | None = None
     sort: str = "new"
     page: int = 1
@@ -41,8 +44,14 @@ class QueueFilters:
             args["kind"] = self.kind.value
         if self.category:
             args["category"] = self.category.value
+        if self.channel:
+            args["channel"] = self.channel.value
         if self.office:
             args["office"] = self.office.code
+        if self.item:
+            args["item"] = self.item
+        if self.mine:
+            args["mine"] = "1"
         if self.due:
             args["due"] = self.due
         if self.sort != "new":
@@ -68,10 +77,31 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             errors["kind"] = _("Unknown kind.")
     category = args.get("category") or None
     if category:
-        if category in [c.value for c in Factor]:
-            f.category = Factor(category)
+        if category in [c.value for c in Category]:
+            f.category = Category(category)
         else:
             errors["category"] = _("Unknown category.")
+    channel = args.get("channel") or None
+    if channel:
+        if channel in [c.value for c in Channel]:
+            f.channel = Channel(channel)
+        else:
+            errors["channel"] = _("Unknown channel.")
+    item = args.get("item") or None
+    if item:
+        from .items import MAX_LENGTH, normalise
+
+        number = normalise(str(item)[:2 * MAX_LENGTH])
+        if number and len(number) <= MAX_LENGTH and number.isascii() and number.isalnum():
+            f.item = number
+        else:
+            errors["item"] = _("An item number has 8 to 30 letters and digits.")
+    mine = args.get("mine") or None
+    if mine:
+        if mine in ("1", "true"):
+            f.mine = True
+        elif mine not in ("0", "false"):
+            errors["mine"] = _("Must be 1 or 0.")
     code = args.get("office") or None
     if code:
         office = db.session.scalar(select(Office).where(Office.code == code[:32]))
@@ -123,6 +153,12 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(Ticket.kind == f.kind)
     if f.category:
         stmt = stmt.where(Ticket.category == f.category)
+    if f.channel:
+        stmt = stmt.where(Ticket.channel == f.channel)
+    if f.item:
+        stmt = stmt.where(Ticket.id.in_(select(TicketItem.ticket_id).where(TicketItem.number == f.item)))
+    if f.mine:
+        stmt = stmt.where(Ticket.assignee_id == user.id)
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
     order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc()) if f.sort == "due" else (
@@ -146,7 +182,7 @@ def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int
         stmt.with_only_columns(Ticket.id).offset((f.page - 1) * f.per_page).limit(f.per_page)))
     by_id = {t.id: t for t in db.session.scalars(
         select(Ticket).where(Ticket.id.in_(ids))
-        .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines)))}
+        .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines), selectinload(Ticket.items)))}
     return [by_id[i] for i in ids if i in by_id], min(counted, cap), counted > cap
 
 
@@ -157,7 +193,8 @@ def get_ticket(ref: str, user: User) -> Ticket:
     ticket = db.session.scalar(
         select(Ticket)
         .where(Ticket.ref == ref.upper())
-        .options(selectinload(Ticket.events).joinedload(TicketEvent.actor))
+        .options(selectinload(Ticket.events).joinedload(TicketEvent.actor), selectinload(Ticket.items),
+                 selectinload(Ticket.attachments))
     )
     if ticket is None:
         raise NotFound(_("No ticket with this reference."))

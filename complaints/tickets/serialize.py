@@ -30,6 +30,20 @@ def event_to_dict(ev: TicketEvent) -> dict[str, Any]:
     }
 
 
+def attachment_to_dict(a) -> dict[str, Any]:  # noqa: ANN001 - models.Attachment
+    return {
+        "id": a.id,
+        "name": a.name,
+        "size": a.size,
+        "sha256": a.sha256,
+        "content_type": a.content_type,
+        "uploaded_by": a.uploaded_by.email,
+        "uploaded_at": _iso(a.uploaded_at),
+        "redacted": a.redacted,
+        "redaction_reason": a.redaction_reason,
+    }
+
+
 def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> dict[str, Any]:  # noqa: ANN001
     data: dict[str, Any] = {
         "ref": ticket.ref,
@@ -47,12 +61,14 @@ def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> d
         "created_at": _iso(ticket.created_at),
         "updated_at": _iso(ticket.updated_at),
         "severity": ticket.severity.value if ticket.severity else None,
-        "category": ticket.category.value if ticket.category else None,
+        "category": ticket.category.value,
+        "items": [{"number": i.number, "product": i.product.value} for i in ticket.items],
         "assignee": _email(ticket.assignee),
         "reject_reason": ticket.reject_reason.value if ticket.reject_reason else None,
         "duplicate_of": ticket.duplicate_of.ref if ticket.duplicate_of else None,
         "resolution": ticket.resolution,
         "finding": ticket.finding.value if ticket.finding else None,
+        "root_cause": ticket.root_cause.value if ticket.root_cause else None,
         "attributed_clerk": _email(ticket.attributed_clerk),
         "resolved_at": _iso(ticket.resolved_at),
         "contact": ticket.contact.value if ticket.contact else None,
@@ -65,4 +81,5 @@ def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> d
     }
     if history:
         data["history"] = [event_to_dict(ev) for ev in ticket.events]
+        data["attachments"] = [attachment_to_dict(a) for a in ticket.attachments]
     return data

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..authz import is_admin
-from ..domain import Factor, Kind, State
+from ..domain import Category, Channel, Kind, Role, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
@@ -34,7 +34,6 @@ def _user_offices() -> list[Office]:
 def home():
     """The dashboard: a clerk's day, or a supervisor's offices at a glance."""
     from ..dashboard import queries as dash
-    from ..domain import Role
 
     now = clock.now()
     zone = current_user.offices[0].timezone if current_user.offices else current_app.config["TIMEZONE"]
@@ -61,7 +60,8 @@ def queue():
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
-        categories=list(Factor),
+        categories=list(Category), channels=list(Channel),
+        show_customer=current_user.role != Role.CLERK,
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
     ), (422 if errors else 200)
 
@@ -94,7 +94,7 @@ def export_csv():
     from zoneinfo import ZoneInfo
 
     from flask import Response, stream_with_context
-    from sqlalchemy.orm import joinedload
+    from sqlalchemy.orm import joinedload, selectinload
 
     from ..authz import phone_for
     from ..csvsafe import stream
@@ -104,7 +104,8 @@ def export_csv():
     f = queries.parse_filters(request.args)  # bad filters: 422 with a message
     now = clock.now()
     user = current_user._get_current_object()
-    stmt = queries.queue_statement(user, f, now).options(joinedload(Ticket.assignee), joinedload(Ticket.office))
+    stmt = queries.queue_statement(user, f, now).options(joinedload(Ticket.assignee), joinedload(Ticket.office),
+                                                         selectinload(Ticket.items))
 
     def local(value, zone: str) -> str:  # noqa: ANN001
         return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -112,13 +113,16 @@ def export_csv():
     def rows():  # noqa: ANN202
         for t in db.session.scalars(stmt.execution_options(yield_per=1000)):
             zone = t.office.timezone
-            yield (t.ref, label(t.kind), label(t.channel), label(t.state), t.office.code,
+            yield (t.ref, label(t.kind), label(t.channel), label(t.state), t.office.code, label(t.category),
+                   " ".join(f"{i.number}({label(i.product)})" for i in t.items),
                    label(t.severity) if t.severity else "", local(t.occurred_at, zone), local(t.created_at, zone),
                    t.customer_name or "", phone_for(user, t) or "", t.assignee.name if t.assignee else "",
-                   label(t.finding) if t.finding else "", t.description)
+                   label(t.finding) if t.finding else "", label(t.root_cause) if t.root_cause else "",
+                   t.description)
 
-    header = [_("Reference"), _("Kind"), _("Channel"), _("State"), _("Office"), _("Severity"), _("When it happened"),
-              _("Logged"), _("Customer name"), _("Customer phone"), _("Assignee"), _("Finding"), _("Description")]
+    header = [_("Reference"), _("Kind"), _("Channel"), _("State"), _("Office"), _("What went wrong"),
+              _("Postal items"), _("Severity"), _("When it happened"), _("Logged"), _("Customer name"),
+              _("Customer phone"), _("Assignee"), _("Finding"), _("Root cause"), _("Description")]
     name = "tickets-" + now.strftime("%Y%m%d-%H%M") + ".csv"
     return Response(stream_with_context(stream(header, rows())), mimetype="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
@@ -138,7 +142,7 @@ def new():
     status = 200
     if form.validate_on_submit():
         try:
-            ticket = operations.log_ticket(current_user, raw_values(t, form), now=clock.now())
+            ticket = operations.log_ticket(current_user, raw_values(t, form), now=clock.now(), defaults=False)
         except InvalidInput as exc:
             db.session.rollback()
             put_errors(form, exc.fields)
