@@ -34,6 +34,9 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
         app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")
 
     logging_setup.init_app(app)
+    from .files.views import raise_upload_limit
+
+    app.before_request(raise_upload_limit)  # first: before CSRF and the form checks read the body
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)
@@ -50,6 +53,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .admin.views import bp as admin_bp
     from .api import bp as api_bp
     from .auth.views import bp as auth_bp
+    from .files.views import bp as files_bp
     from .health import bp as health_bp
     from .public.views import bp as public_bp
     from .scorecards.views import bp as scorecards_bp
@@ -58,6 +62,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
+    app.register_blueprint(files_bp)
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(sla_bp, url_prefix="/admin")
     app.register_blueprint(scorecards_bp)

@@ -142,7 +142,7 @@ def serve_cmd(host: str, port: int) -> None:
 @click.command("backup")
 @click.argument("output", required=False, type=click.Path(dir_okay=False, writable=True))
 def backup_cmd(output: str | None) -> None:
-    """Write every table to OUTPUT (default instance/backups/complaints-<time>.jsonl.gz)."""
+    """Write every table and the attachment files to OUTPUT (default instance/backups/complaints-<time>.jsonl.gz)."""
     from pathlib import Path
 
     from flask import current_app
@@ -156,23 +156,71 @@ def backup_cmd(output: str | None) -> None:
         folder = Path(current_app.instance_path) / "backups"
         folder.mkdir(parents=True, exist_ok=True)
         path = folder / f"complaints-{now:%Y%m%d-%H%M%S}.jsonl.gz"
-    counts = dump(path, now)
-    click.echo(f"backup written to {path}: {sum(counts.values())} rows in {len(counts)} tables")
+    summary = dump(path, now)
+    rows = summary.rows
+    click.echo(f"backup written to {path}: {sum(rows.values())} rows in {len(rows)} tables, "
+               f"{summary.files} attachment files ({summary.file_bytes} bytes)")
+    if summary.external:
+        click.echo(f"note: attachments are in S3 bucket {summary.external}, not in this backup: "
+                   "back them up with the bucket's own versioning/replication")
+    if summary.missing:
+        click.echo(f"warning: {len(summary.missing)} attachment files were missing from storage and are not in "
+                   "the backup (see `flask --app complaints files check`):", err=True)
+        for key in summary.missing:
+            click.echo(f"missing {key}", err=True)
 
 
 @click.command("restore")
 @click.argument("backup_file", type=click.Path(exists=True, dir_okay=False))
 def restore_cmd(backup_file: str) -> None:
-    """Load BACKUP_FILE into this database, which must be migrated (db upgrade) and empty."""
+    """Load BACKUP_FILE into this database and attachment storage, which must be migrated (db upgrade) and empty."""
     from pathlib import Path
 
     from .backup import BackupError, restore
 
     try:
-        counts = restore(Path(backup_file))
+        summary = restore(Path(backup_file))
     except BackupError as exc:
         raise click.ClickException(str(exc)) from None
-    click.echo(f"restored {sum(counts.values())} rows in {len(counts)} tables from {backup_file}")
+    rows = summary.rows
+    click.echo(f"restored {sum(rows.values())} rows in {len(rows)} tables and {summary.files} attachment files "
+               f"from {backup_file}")
+    if summary.external:
+        click.echo(f"note: the attachment files were not in the backup; they are in S3 bucket {summary.external}: "
+                   "restore them from the bucket's own versioning/replication")
+
+
+files_cli = AppGroup("files", help="Attachment files in storage.")
+
+
+@files_cli.command("check")
+@click.option("--delete-orphans", is_flag=True, help="Delete stored files that no attachment names.")
+def files_check(delete_orphans: bool) -> None:
+    """Compare storage with the attachment rows; exit 1 when a file is orphaned or missing."""
+    from .files.operations import orphans
+    from .files.storage import get_storage
+
+    storage = get_storage()
+    orphan_keys, missing = orphans(storage)
+    click.echo(f"storage: {storage!r}")
+    click.echo(f"{len(orphan_keys)} orphan files (stored, named by no attachment), "
+               f"{len(missing)} missing files (named by an attachment, not stored)")
+    for key in orphan_keys:
+        click.echo(f"orphan {key}")
+    for key in missing:
+        click.echo(f"missing {key}")
+    left = len(orphan_keys)
+    if delete_orphans and orphan_keys:
+        # Look again in a new transaction: a file whose upload committed since the first look is live now.
+        db.session.rollback()
+        again, _ = orphans(storage)
+        doomed = sorted(set(orphan_keys) & set(again))
+        for key in doomed:
+            storage.delete(key)
+        left -= len(doomed)
+        click.echo(f"deleted {len(doomed)} orphan files")
+    if left or missing:
+        click.get_current_context().exit(1)
 
 
 def init_app(app: Flask) -> None:
@@ -180,6 +228,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(restore_cmd)
     app.cli.add_command(offices_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(files_cli)
     app.cli.add_command(seed_demo)
     app.cli.add_command(workflow_cmd)
     app.cli.add_command(sla_cli)

@@ -36,7 +36,7 @@ def init_app(app: Flask) -> None:
         if request.method == "POST" and request.mimetype in ("application/x-www-form-urlencoded",
                                                              "multipart/form-data"):
             # Browsers cannot type a NUL: a form holding one was forged.
-            if any("\x00" in k or "\x00" in v for k, v in request.form.items(multi=True)):
+            if any("\x00" in (k or "") or "\x00" in (v or "") for k, v in request.form.items(multi=True)):
                 return _render(400, _("The form contains a character that is not allowed."))
         return None
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from complaints.extensions import db
-from complaints.models import Office, Ticket, User
+from complaints.models import Attachment, Office, Ticket, User
 from tests.conftest import complaint_body
 
 PEOPLE = ("anon", "clerk_a", "sup_a", "admin", "clerk_b", "sup_b")
@@ -23,6 +23,7 @@ ADMIN_ONLY = {"anon": WEB_ANON, "admin": 200, "other": 403}
 ADMIN_ONLY_POST = {"anon": WEB_ANON, "admin": 302, "other": 403}
 API_ADMIN_ONLY = {"anon": API_ANON, "admin": 200, "other": 403}
 TRIAGE = {"event": "triage", "version": 1, "severity": "low", "category": "delay", "assignee": "sup.a@example.com"}
+FILE = {"__file__": True}  # a multipart upload of a small PNG (field `files` on the web, `file` in the API)
 SLA = {"triage_minutes": 30, "resolve_minutes": 60, "follow_up_minutes": 60, "escalate_after_minutes": 0,
        "calendar": "business"}
 
@@ -97,7 +98,41 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "api.list_sla_policies": ("GET", "/api/v1/sla-policies", None, API_ADMIN_ONLY),
     "api.get_sla_policy": ("GET", "/api/v1/sla-policies/complaint/low", None, API_ADMIN_ONLY),
     "api.put_sla_policy": ("PUT", "/api/v1/sla-policies/complaint/low", SLA, API_ADMIN_ONLY),
+    # Evidence: {A} is a photo attached to the ticket {T}.
+    "files.upload": ("POST", "/tickets/{T}/attachments", FILE,
+                     {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 302}),
+    "files.download": ("GET", "/tickets/{T}/attachments/{A}", None,
+                       {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "files.thumbnail": ("GET", "/tickets/{T}/attachments/{A}/thumbnail", None,
+                        {"anon": WEB_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "files.redact": ("POST", "/tickets/{T}/attachments/{A}/redact", {"reason": "照片含客户身份证号"},
+                     {"anon": WEB_ANON, "admin": 302, "other": 403}),
+    "api.upload_attachment": ("POST", "/api/v1/tickets/{T}/attachments", FILE,
+                              {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 201}),
+    "api.get_attachment": ("GET", "/api/v1/tickets/{T}/attachments/{A}", None,
+                           {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
 }
+
+
+def _png() -> bytes:
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 60, 60)).save(buf, "PNG")
+    return buf.getvalue()
+
+
+def _photo_of(ticket, world) -> int:  # noqa: ANN001
+    import io
+    from datetime import UTC, datetime
+
+    from complaints.files.operations import attach
+
+    att = attach(ticket, world.clerk_a, io.BytesIO(_png()), "photo.png", now=datetime.now(UTC))
+    db.session.commit()
+    return att.id
 
 
 def test_every_route_is_in_the_table(app):
@@ -115,6 +150,8 @@ def _state(world) -> tuple:
         db.session.get(User, world.clerk_a.id).password_hash,
         db.session.get(User, world.clerk_a.id).active,
         db.session.get(Office, world.office_a.id).name,
+        db.session.scalar(select(func.count()).select_from(Attachment)),
+        db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.redacted_at.is_not(None))),
     )
 
 
@@ -130,16 +167,23 @@ def test_every_route_answers_each_person_as_the_table_says(app, world, login, to
         ticket = make_ticket()
         is_api = template.startswith("/api/")
         path = template.replace("{T}", ticket.ref).replace("{U}", clerk_email if is_api else str(clerk_id))
+        if "{A}" in path:
+            path = path.replace("{A}", str(_photo_of(ticket, world)))
         before = _state(world)
         kwargs = {}
-        if body is not None:
+        if body is FILE:
+            import io
+
+            kwargs = {"data": {"file" if is_api else "files": (io.BytesIO(_png()), "p.png")},
+                      "content_type": "multipart/form-data"}
+        elif body is not None:
             kwargs = {"json": body} if is_api else {"data": body}
         client = app.test_client() if is_api else web
         resp = client.open(path, method=method, headers=api_headers if is_api else {}, **kwargs)
         if endpoint == "auth.logout" and user is not None:
             web = login(user)  # sign in again for the rest of the walk
         want = expected.get(person, expected.get("other"))
-        text = resp.get_data(as_text=True)
+        text = resp.get_data().decode("utf-8", "replace")  # a served photo is not text
         if resp.status_code != want:
             wrong.append((endpoint, resp.status_code, want, text[:200]))
             continue

@@ -220,3 +220,65 @@ def test_seed_demo_refuses_to_load_twice(demo, runner):
     result = runner.invoke(args=["seed-demo"])
     assert "not loaded" in result.output, result.output
     assert (_count(Office), _count(User), _count(Ticket)) == counts
+
+
+# files check
+
+def _attach_photo(ticket, clerk):
+    import io
+
+    from PIL import Image
+
+    from complaints.files.operations import attach
+
+    buf = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buf, "PNG")
+    buf.seek(0)
+    att = attach(ticket, clerk, buf, "photo.png", now=datetime.now(UTC))
+    db.session.commit()
+    return att
+
+
+def test_files_check_clean(runner, world, make_ticket):
+    _attach_photo(make_ticket(), world.clerk_a)
+    result = runner.invoke(args=["files", "check"])
+    assert result.exit_code == 0, result.output
+    assert "LocalStorage(" in result.output
+    assert "0 orphan files" in result.output and "0 missing files" in result.output
+    assert "orphan t" not in result.output and "missing t" not in result.output
+
+
+def test_files_check_reports_and_deletes_orphans_but_never_a_live_file(runner, world, make_ticket):
+    import io
+
+    from complaints.files.storage import get_storage
+
+    att = _attach_photo(make_ticket(), world.clerk_a)
+    storage = get_storage()
+    storage.put("t999/stray.png", io.BytesIO(b"left behind by a failed commit"))
+
+    result = runner.invoke(args=["files", "check"])
+    assert result.exit_code == 1, result.output
+    assert "1 orphan files" in result.output
+    assert "orphan t999/stray.png" in result.output.splitlines()
+    assert storage.exists("t999/stray.png")  # only reported
+
+    result = runner.invoke(args=["files", "check", "--delete-orphans"])
+    assert "deleted 1 orphan files" in result.output
+    assert result.exit_code == 0, result.output  # nothing wrong is left
+    assert not storage.exists("t999/stray.png")
+    assert storage.exists(att.storage_key) and storage.exists(att.thumbnail_key)
+    assert runner.invoke(args=["files", "check"]).exit_code == 0
+
+
+def test_files_check_reports_a_missing_file(runner, world, make_ticket):
+    from complaints.files.storage import get_storage
+
+    att = _attach_photo(make_ticket(), world.clerk_a)
+    get_storage().delete(att.storage_key)
+    for args in (["files", "check"], ["files", "check", "--delete-orphans"]):
+        result = runner.invoke(args=args)
+        assert result.exit_code == 1, result.output
+        assert f"missing {att.storage_key}" in result.output.splitlines()
+        assert "1 missing files" in result.output
+    assert get_storage().exists(att.thumbnail_key)  # the thumbnail is live: not an orphan, not deleted

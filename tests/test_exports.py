@@ -37,8 +37,8 @@ def test_export_follows_the_filters_and_the_scope(world, login, make_ticket):
     rows = _rows(resp)
     assert [r[0] for r in rows[1:]] == [a2.ref, a1.ref]  # newest first, office A only
     mine = rows[2]
-    assert mine[-1].startswith("'=HYPERLINK") and mine[8] == "'@王"
-    assert mine[9] == "13812345678"  # supervisors see the phone
+    assert mine[-1].startswith("'=HYPERLINK") and mine[10] == "'@王"  # the customer's name
+    assert mine[11] == "13812345678"  # supervisors see the phone
     only_errors = _rows(login(world.sup_a).get("/tickets/export.csv?kind=error"))
     assert [r[0] for r in only_errors[1:]] == [a2.ref]
 
@@ -46,7 +46,7 @@ def test_export_follows_the_filters_and_the_scope(world, login, make_ticket):
 def test_clerks_get_masked_phones_and_bad_filters_a_message(world, login, make_ticket):
     make_ticket()
     rows = _rows(login(world.clerk_a).get("/tickets/export.csv"))
-    assert rows[1][9] == "138****5678"
+    assert rows[1][11] == "138****5678"
     assert login(world.clerk_a).get("/tickets/export.csv?state=lost").status_code == 422
 
 

@@ -206,3 +206,59 @@ def test_search_terms_get_their_tickets_office_when_upgraded(empty_app):
     assert sorted(rows) == sorted([(1, "包裹", 1), (2, "丢失", 2), (2, "包裹", 2)])
     with pytest.raises(IntegrityError), db.engine.begin() as conn:  # and it may not be left out any more
         conn.execute(text("INSERT INTO search_terms (ticket_id, term) VALUES (1, '丢失')"))
+
+
+def test_case_file_carries_old_categories_over_to_category_and_root_cause(empty_app):
+    """0007: an old factor category becomes the root cause of a substantiated ticket (hardware only
+    where no clerk was attributed); the new category is counter for old attitude, else other."""
+    upgrade(revision="0006")
+    rows = {  # id: (state, old category, finding, attributed clerk) -> (category, root cause)
+        1: (("new", None, None, None), ("other", None)),
+        2: (("triaged", "attitude", None, None), ("counter", None)),
+        3: (("rejected", "skill", None, None), ("other", None)),
+        4: (("awaiting_customer", "management", None, None), ("other", None)),
+        5: (("resolved", "attitude", "substantiated", 1), ("counter", "attitude")),
+        6: (("resolved", "skill", "unfounded", None), ("other", None)),
+        7: (("closed", "responsibility", "substantiated", 1), ("other", "responsibility")),
+        8: (("closed", "hardware", "substantiated", None), ("other", "hardware")),
+        9: (("resolved", "hardware", "substantiated", 1), ("other", None)),  # a clerk kept: not hardware
+        10: (("closed", "highlights", "substantiated", None), ("other", None)),  # not a root cause
+        11: (("resolved", "management", "substantiated", None), ("other", "management")),
+        12: (("closed", "errors", "substantiated", 1), ("other", None)),
+        13: (("closed", "attitude", "unfounded", None), ("counter", None)),
+        14: (("triaged", "hardware", None, None), ("other", None)),
+    }
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        for id_, ((state, category, finding, clerk), _want) in rows.items():
+            _insert_ticket(conn, id=id_, ref=f"C-2026-{id_:06d}", state=state, category=category,
+                           finding=finding, attributed_clerk_id=clerk)
+        # What hangs off the tickets must survive the tickets table being rebuilt (SQLite).
+        conn.execute(text("INSERT INTO ticket_events (ticket_id, seq, event, from_state, to_state, actor_id, "
+                          "payload, at) VALUES (5, 1, 'log', NULL, 'new', 1, '{}', :now)"), {"now": datetime.now(UTC)})
+        conn.execute(text("INSERT INTO search_terms (ticket_id, office_id, term) VALUES (5, 1, '包裹')"))
+    upgrade()
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT ticket_id, event FROM ticket_events")).all() == [(5, "log")]
+        assert conn.execute(text("SELECT ticket_id, term FROM search_terms")).all() == [(5, "包裹")]
+    with db.engine.connect() as conn:
+        got = {r[0]: (r[1], r[2], r[3]) for r in conn.execute(
+            text("SELECT id, category, root_cause, attributed_clerk_id FROM tickets"))}
+    assert got == {id_: (*want, clerk) for id_, ((_s, _c, _f, clerk), want) in rows.items()}
+    # The new rules hold for raw SQL too.
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        _insert_ticket(conn, category="attitude")
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        _insert_ticket(conn, state="resolved", category="other", finding="substantiated", root_cause="hardware",
+                       attributed_clerk_id=1)
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:
+        _insert_ticket(conn, state="resolved", category="other", finding="substantiated", root_cause="luck")
+    with db.engine.begin() as conn:  # the good rows beside them are accepted
+        _insert_ticket(conn, id=100, state="resolved", category="loss", finding="substantiated",
+                       root_cause="hardware")
+        _insert_ticket(conn, id=101, state="resolved", category="counter", finding="substantiated",
+                       root_cause="attitude", attributed_clerk_id=1)
+        _insert_ticket(conn, id=102)  # no category given: other
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == len(rows) + 3
+        assert conn.execute(text("SELECT category FROM tickets WHERE id = 102")).scalar_one() == "other"

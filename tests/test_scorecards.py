@@ -251,3 +251,144 @@ def test_weights_page_is_for_admins(world, login):
     ok = client.post("/admin/scoring", data={"weight_low": "2", "weight_medium": "2", "weight_high": "3",
                                              "weight_critical": "5", "complaint_penalty": "5", "error_penalty": "3"})
     assert ok.status_code == 302
+
+
+# -- Root causes: on each negative point, and the office's month by root cause ---------------
+
+def _row(html: str, cause: str) -> str:
+    """The office page's summary row of one root cause."""
+    import re
+
+    match = re.search(rf'<tr id="cause-{cause}">(.*?)</tr>', html, re.S)
+    assert match, f"no row for {cause}"
+    return match.group(1)
+
+
+def _cells(row: str) -> list[str]:
+    import re
+
+    return [re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<td[^>]*>(.*?)</td>", row, re.S)]
+
+
+def test_each_negative_point_on_the_clerks_card_shows_its_root_cause(world, login):
+    rude = judged(world, "complaint", "high", clerk=world.clerk_a, cause="attitude")
+    slip = judged(world, "error", "low", clerk=world.clerk_a, cause="skill")
+    late = judged(world, "complaint", "medium", clerk=world.clerk_a, cause="responsibility")
+    world.clerk_a.locale = "en"
+    db.session.commit()
+    page = login(world.clerk_a).get(f"/scorecards/clerk/{world.clerk_a.id}?month={OCT}")
+    assert page.status_code == 200
+    items = {t.ref: next(li for li in page.text.split("<li>") if f">{t.ref}</a>" in li) for t in (rude, slip, late)}
+    assert "Root cause: Attitude" in items[rude.ref]
+    assert "Root cause: Skill" in items[slip.ref]
+    assert "Root cause: Responsibility" in items[late.ref]
+    # The points themselves are as before: 3 x 5 + 2 x 5 for complaints, 1 x 3 for errors.
+    card = card_of(compute.office_cards(world.office_a, OCT), world.clerk_a)
+    assert (card.factors["complaints"], card.factors["errors"]) == (-25, -3)
+
+
+def test_office_page_shows_the_months_negatives_by_root_cause_hardware_included(world, login, api):
+    a1 = judged(world, "complaint", "high", clerk=world.clerk_a, cause="attitude")  # 3
+    a2 = judged(world, "error", "low", clerk=world.clerk_a2, cause="attitude")  # 1
+    sk = judged(world, "complaint", "medium", clerk=world.clerk_a, cause="skill")  # 2
+    hw = judged(world, "complaint", "critical", cause="hardware")  # 5, nobody's fault
+    mg = judged(world, "error", "medium", cause="management", occurred="2026-10-31T23:30:00+08:00")  # 2, unattributed
+    not_counted = [
+        judged(world, "complaint", "critical", finding="unfounded"),
+        judged(world, "complaint", "critical", clerk=world.clerk_b, office="SH-0102"),  # another office
+        judged(world, "complaint", "critical", cause="hardware", office="SH-0102"),
+        judged(world, "complaint", "critical", clerk=world.clerk_a, occurred="2026-09-30T23:30:00+08:00"),
+        judged(world, "complaint", "critical", cause="hardware", occurred="2026-11-01T00:10:00+08:00"),
+    ]
+    world.sup_a.locale = "en"
+    db.session.commit()
+    page = login(world.sup_a).get(f"/scorecards?office=SH-0101&month={OCT}")
+    assert page.status_code == 200 and "Negatives by root cause" in page.text
+    assert "whether attributed to a clerk or not" in page.text
+    attitude, skill, hardware = _row(page.text, "attitude"), _row(page.text, "skill"), _row(page.text, "hardware")
+    assert "Attitude" in attitude and _cells(attitude)[:2] == ["2", "4"]
+    assert _cells(skill)[:2] == ["1", "2"]
+    assert _cells(hardware)[:2] == ["1", "5"]
+    assert _cells(_row(page.text, "management"))[:2] == ["1", "2"]
+    assert _cells(_row(page.text, "responsibility"))[:2] == ["0", "0"]
+    assert "cause-unrecorded" not in page.text  # every ticket here was judged with a root cause
+    # Each row links to the tickets behind it, with the clerk at fault or none.
+    for row, tickets in ((attitude, (a1, a2)), (skill, (sk,)), (hardware, (hw,))):
+        assert "<details>" in row
+        for t in tickets:
+            assert f'href="/tickets/{t.ref}"' in row
+    assert world.clerk_a.name in attitude and world.clerk_a2.name in attitude
+    assert "no clerk at fault" in hardware and world.clerk_a.name not in hardware
+    assert mg.ref in _row(page.text, "management")
+    for t in not_counted:
+        assert t.ref not in page.text
+    # Hardware is on the office's summary, on no clerk's card.
+    cards = compute.office_cards(world.office_a, OCT)
+    assert sum(c.complaint_points + c.error_points for c in cards) == 3 + 1 + 2
+    # The API gives the same summary to the office's supervisors, not to clerks.
+    body = api(world.sup_a).get(f"/scorecards?month={OCT}&office=SH-0101").get_json()
+    assert body["negatives_by_root_cause"] == {
+        "attitude": {"tickets": 2, "points": 4}, "skill": {"tickets": 1, "points": 2},
+        "responsibility": {"tickets": 0, "points": 0}, "hardware": {"tickets": 1, "points": 5},
+        "management": {"tickets": 1, "points": 2}}
+    assert "negatives_by_root_cause" not in api(world.clerk_a).get(
+        f"/scorecards?month={OCT}&office=SH-0101").get_json()
+
+
+def test_a_reopened_ticket_leaves_the_root_cause_summary_at_once(world, login):
+    t = judged(world, "complaint", "critical", cause="hardware")
+    u = judged(world, "complaint", "high", clerk=world.clerk_a, cause="attitude")
+    world.sup_a.locale = "en"
+    db.session.commit()
+    client = login(world.sup_a)
+    page = client.get(f"/scorecards?office=SH-0101&month={OCT}").text
+    assert _cells(_row(page, "hardware"))[:2] == ["1", "5"] and t.ref in page
+    for ticket in (t, u):
+        fire_event(ticket, world.sup_a, "reopen", {"reason": "复查"}, version=ticket.version, now=NOW)
+    db.session.commit()
+    page = client.get(f"/scorecards?office=SH-0101&month={OCT}").text
+    assert _cells(_row(page, "hardware"))[:2] == ["0", "0"]
+    assert _cells(_row(page, "attitude"))[:2] == ["0", "0"]
+    assert t.ref not in page and u.ref not in page
+    # Judged again with another root cause, it counts under that one.
+    fire_event(t, world.sup_a, "resolve",
+               {"resolution": "复查", "finding": "substantiated", "root_cause": "management"},
+               version=t.version, now=NOW)
+    db.session.commit()
+    page = client.get(f"/scorecards?office=SH-0101&month={OCT}").text
+    assert _cells(_row(page, "management"))[:2] == ["1", "5"] and _cells(_row(page, "hardware"))[:2] == ["0", "0"]
+
+
+def test_the_root_cause_summary_costs_the_same_queries_for_1_or_12_tickets(world):
+    def queries() -> int:
+        count = 0
+
+        def counter(*_args):
+            nonlocal count
+            count += 1
+
+        event.listen(db.engine, "before_cursor_execute", counter)
+        try:
+            db.session.expire_all()
+            compute.by_root_cause(world.office_a, OCT, with_tickets=True)
+        finally:
+            event.remove(db.engine, "before_cursor_execute", counter)
+        return count
+
+    judged(world, "complaint", "high", clerk=world.clerk_a)
+    few = queries()
+    for cause in ("skill", "responsibility", "hardware", "management") * 3:
+        judged(world, "error", "low", clerk=None if cause == "hardware" else world.clerk_a2, cause=cause)
+    assert queries() == few <= 4  # the expired office, the weights, the grouped summary, the references
+
+
+def test_tickets_judged_before_root_causes_show_as_not_recorded(world, login, api):
+    t = judged(world, "complaint", "high", clerk=world.clerk_a)
+    t.root_cause = None  # as the migration leaves a ticket whose old category was no root cause
+    world.sup_a.locale = "en"
+    db.session.commit()
+    page = login(world.sup_a).get(f"/scorecards?office=SH-0101&month={OCT}").text
+    row = _row(page, "unrecorded")
+    assert "Not recorded" in row and _cells(row)[:2] == ["1", "3"] and t.ref in row
+    body = api(world.sup_a).get(f"/scorecards?month={OCT}&office=SH-0101").get_json()
+    assert body["negatives_by_root_cause"]["unrecorded"] == {"tickets": 1, "points": 3}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 import re
 
@@ -53,6 +54,8 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/tickets/new": {"kind": "complaint", "channel": "counter", "office": "SH-0101", "description": "x",
                          "occurred_at": "2026-11-20T09:00", "customer_name": "王", "customer_phone": PHONE},
         f"/tickets/{ticket.ref}/events/triage": {"version": "1", "triage-severity": "low"},
+        f"/tickets/{ticket.ref}/attachments": {"files": (io.BytesIO(b"%PDF-1.4\n%%EOF"), "scan.pdf")},
+        f"/tickets/{ticket.ref}/attachments/1/redact": {"reason": "x"},
         "/admin/offices/new": {"code": "GZ-1", "name": "广州", "timezone": "Asia/Shanghai"},
         "/admin/offices/SH-0101": {"name": "改名", "timezone": "Asia/Shanghai"},
         "/admin/users/new": {"email": "x@example.com", "name": "x", "role": "clerk", "offices": "SH-0101",

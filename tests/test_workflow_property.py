@@ -16,7 +16,16 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule, run_state_machine_as_test
 
-from complaints.domain import Category, Contact, ContactMethod, ContactOutcome, Finding, RejectReason, RootCause, Severity
+from complaints.domain import (
+    Category,
+    Contact,
+    ContactMethod,
+    ContactOutcome,
+    Finding,
+    RejectReason,
+    RootCause,
+    Severity,
+)
 from complaints.errors import Conflict, DomainError, Forbidden, InvalidInput
 from complaints.extensions import db
 from complaints.models import Ticket

@@ -29,9 +29,10 @@ def scorecards():
         raise Forbidden(_("You do not cover this office."))
     month = months.parse(request.args.get("month"), clock.now(), office.timezone)
     cards = compute.office_cards(office, month)
-    if user.role == Role.CLERK:  # clerks see their own card only
+    clerk = user.role == Role.CLERK
+    if clerk:  # clerks see their own card only
         cards = [c for c in cards if c.clerk.id == user.id]
-    return jsonify({
+    body = {
         "office": office.code,
         "month": month,
         "clerks": [{
@@ -40,4 +41,11 @@ def scorecards():
             "customer_gap": c.voice_gap, "follow_ups": c.voice_count,
             "complaint_points": c.complaint_points, "error_points": c.error_points,
         } for c in cards],
-    })
+    }
+    if not clerk:  # the office's summary, as its scorecard page shows it (clerks are not shown that page)
+        body["negatives_by_root_cause"] = {
+            (r.root_cause.value if r.root_cause else "unrecorded"): {"tickets": r.tickets, "points": r.points}
+            for r in compute.by_root_cause(office, month)
+            if r.root_cause or r.tickets  # "unrecorded" only when tickets judged before root causes exist
+        }
+    return jsonify(body)

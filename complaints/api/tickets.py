@@ -59,11 +59,14 @@ def workflow():
             {
                 "event": t.event,
                 "from": [s.value if s else None for s in t.sources],
-                "to": t.target.value,
+                "to": t.target.value if t.target else None,  # None: the event keeps the state
+                "keeps_state": t.keeps_state,
                 "roles": sorted(r.value for r in t.roles),
                 "fields": [
                     {"name": f.name, "type": f.type, "required": f.required,
-                     "required_when": list(f.required_when) if f.required_when else None}
+                     "required_when": list(f.required_when) if f.required_when else None,
+                     "not_when": list(f.not_when) if f.not_when else None,
+                     "default": f.default}
                     for f in t.fields
                 ],
                 "branch": (

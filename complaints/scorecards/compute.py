@@ -14,7 +14,7 @@ from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
 
-from ..domain import Finding, Kind, Role, State
+from ..domain import Finding, Kind, Role, RootCause, State
 from ..extensions import db
 from ..models import Assessment, HardwareScore, Office, Ticket, User, user_offices
 from ..models.scorecard import CLERK_FACTORS
@@ -54,14 +54,18 @@ def office_clerks(office: Office) -> list[User]:
     ))
 
 
-def _counting(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+def _substantiated(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+    """Judged substantiated and still standing (a reopened ticket has no finding), in the span."""
     return and_(
-        Ticket.attributed_clerk_id.is_not(None),
         Ticket.finding == Finding.SUBSTANTIATED,
         Ticket.state.in_(COUNTING_STATES),
         Ticket.occurred_at >= start,
         Ticket.occurred_at < end,
     )
+
+
+def _counting(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+    return and_(Ticket.attributed_clerk_id.is_not(None), _substantiated(start, end))
 
 
 def _weight_case(w: Weights):  # noqa: ANN202
@@ -185,6 +189,48 @@ def tickets_behind(clerk: User, office: Office, month: str, kind: Kind | None = 
     if kind is not None:
         stmt = stmt.where(Ticket.kind == kind)
     return list(db.session.scalars(stmt.order_by(Ticket.occurred_at)))
+
+
+@dataclass
+class CauseRow:
+    """One root cause's share of an office's month: substantiated tickets, attributed or not."""
+
+    root_cause: RootCause | None  # None: judged before root causes were recorded
+    tickets: int = 0
+    points: int = 0  # severity-weighted count, as complaint_points and error_points
+    behind: list[tuple[str, str | None]] = field(default_factory=list)  # (ref, attributed clerk's name)
+
+
+def by_root_cause(office: Office, month: str, with_tickets: bool = False) -> list[CauseRow]:
+    """The office's negatives for the month by root cause: every root cause (zeros included), in
+    the enumeration's order, then the unrecorded ones if any.
+
+    Unlike the cards this counts tickets attributed to nobody too: hardware is never a clerk's
+    fault, yet it is the office's problem. One grouped query; with_tickets adds one more for the
+    references behind the rows (never one per row).
+    """
+    start, end = months.bounds(month, office.timezone)
+    where = and_(Ticket.office_id == office.id, _substantiated(start, end))
+    rows: dict[RootCause | None, CauseRow] = {cause: CauseRow(cause) for cause in RootCause}
+
+    def row(cause: str | None) -> CauseRow:
+        key = RootCause(cause) if cause else None
+        return rows.setdefault(key, CauseRow(key))
+
+    for cause, n, points in db.session.execute(
+        select(Ticket.root_cause, func.count(), func.sum(_weight_case(get_weights())))
+        .where(where).group_by(Ticket.root_cause)
+    ):
+        counted = row(cause)
+        counted.tickets, counted.points = int(n), int(points or 0)
+    if with_tickets:
+        for ref, cause, name in db.session.execute(
+            select(Ticket.ref, Ticket.root_cause, User.name)
+            .outerjoin(User, User.id == Ticket.attributed_clerk_id)
+            .where(where).order_by(Ticket.occurred_at, Ticket.id)
+        ):
+            row(cause).behind.append((ref, name))
+    return list(rows.values())
 
 
 def follow_ups(clerk: User, office: Office, month: str) -> list[Ticket]:

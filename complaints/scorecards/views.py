@@ -56,6 +56,7 @@ def office_month():
     office, month = _office_and_month(current_user)
     cards = compute.office_cards(office, month)
     return render_template("scorecards/office.html", office=office, month=month, cards=cards,
+                           causes=compute.by_root_cause(office, month, with_tickets=True),
                            offices=_offices_for(current_user), factors=compute.FACTORS,
                            may_assess=operations.may_assess(current_user, office),
                            prev_month=months.shift(month, -1),

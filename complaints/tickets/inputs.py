@@ -234,7 +234,7 @@ def _items(f: Field, value: Any, **_ctx: Any) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n, item in enumerate(value, start=1):
         unknown = set(item) - {"number", "product"}
-        number, product = item.get("number"), item.get("product", Product.OTHER.value)
+        number, product = item.get("number"), item.get("product") or Product.OTHER.value  # blank: other
         if unknown:
             raise _Invalid(_("Item %(n)d: unknown field %(field)s.", n=n, field=sorted(unknown)[0][:32]))
         if not isinstance(number, str) or not number.strip() or len(number) > 2 * MAX_LENGTH:

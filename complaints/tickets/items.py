@@ -9,8 +9,9 @@ digits, 8 to 30 characters) are taken as typed, in upper case without spaces.
 from __future__ import annotations
 
 import re
+import unicodedata
 
-S10 = re.compile(r"^[A-Z]{2}(\d{8})(\d)[A-Z]{2}$")
+S10 = re.compile(r"^[A-Z]{2}(\d{8})(\d)[A-Z]{2}$", re.ASCII)  # ASCII digits only (\d is Unicode)
 DOMESTIC = re.compile(r"^[A-Z0-9]{8,30}$")
 WEIGHTS = (8, 6, 4, 2, 3, 5, 9, 7)
 MAX_LENGTH = 30
@@ -29,8 +30,9 @@ def s10_check_digit(serial: str) -> int:
 
 
 def normalise(raw: str) -> str:
-    """Upper case, without spaces or dashes (as clerks copy them off a label)."""
-    return re.sub(r"[\s\-]", "", raw).upper()
+    """Upper case, without spaces or dashes (as clerks copy them off a label); full-width
+    letters and digits (typed with a Chinese input method) read as their ASCII forms."""
+    return re.sub(r"[\s\-]", "", unicodedata.normalize("NFKC", raw)).upper()
 
 
 def looks_like_s10(number: str) -> bool:

@@ -131,6 +131,8 @@ def export_csv():
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
 def new():
+    from ..files.views import UploadForm, attach_all, uploaded_files
+
     t = BY_EVENT["log"]
     offices = _user_offices()
     if not offices:
@@ -139,13 +141,17 @@ def new():
         else "complaint"
     form = form_for(t, office=offices[0] if len(offices) == 1 else None, offices=offices,
                     kind=kind, channel="counter")
+    upload = UploadForm(meta={"csrf": False})  # one form on the page: its CSRF token is the log form's
     status = 200
     if form.validate_on_submit():
         try:
-            ticket = operations.log_ticket(current_user, raw_values(t, form), now=clock.now(), defaults=False)
+            now = clock.now()
+            ticket = operations.log_ticket(current_user, raw_values(t, form), now=now, defaults=False)
+            attach_all(ticket, uploaded_files(upload), now)
         except InvalidInput as exc:
             db.session.rollback()
             put_errors(form, exc.fields)
+            upload.files.errors = [exc.fields["file"]] if "file" in exc.fields else []
             flash(exc.message, "error")
             status = 422
         else:
@@ -154,7 +160,7 @@ def new():
             return redirect(url_for("tickets.detail", ref=ticket.ref))
     elif form.errors:
         status = 422
-    return render_template("tickets/new.html", form=form, transition=t), status
+    return render_template("tickets/new.html", form=form, transition=t, upload=upload), status
 
 
 @bp.get("/tickets/<ref>")
@@ -168,7 +174,10 @@ def detail(ref: str):
                           version=ticket.version)
         for t in events
     }
+    from ..files.views import RedactForm, UploadForm
+
     return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms,
+                           upload=UploadForm(), redact=RedactForm() if current_user.role == Role.ADMIN else None,
                            clock_now=sla_status.current(ticket, now),
                            clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
                            clock_history=ticket.deadlines)
