@@ -423,7 +423,8 @@ def test_random_value_in_one_field_of_a_good_ticket(world, api, field, value):
 
 def _new_form(**over) -> dict:
     data = {"kind": "complaint", "channel": "counter", "office": "SH-0101", "category": "counter",
-            "description": "态度差", "occurred_at": "2026-11-20T09:00", "customer_name": "王先生", "customer_phone": "13812345678"}
+            "description": "态度差", "occurred_at": "2026-11-20T09:00", "customer_name": "王先生",
+            "customer_phone": "13812345678"}
     data.update(over)
     return data
 
