@@ -7,10 +7,11 @@ from typing import Any
 
 from flask import Flask, request, url_for
 from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import lazy_gettext as _lg
 
 from .authz import phone_for
 from .domain import label
-from .workflow import BY_EVENT, TRANSITIONS
+from .workflow import BY_EVENT, RECORDS, TRANSITIONS
 
 
 def _dt(value: datetime | None, fmt: str = "medium") -> str:
@@ -24,10 +25,23 @@ def _field(event: str, name: str):  # noqa: ANN202
     return next((f for f in t.fields if f.name == name), None) if t else None
 
 
+RECORD_FIELDS = {  # the payload of the history entries that are not workflow events (evidence)
+    "attachment": _lg("File number"), "name": _lg("File name"), "size": _lg("Size (bytes)"),
+    "sha256": _lg("SHA-256"), "content_type": _lg("Type"), "reason": _lg("Reason"),
+}
+
+
 def _field_label(event: str, name: str) -> str:
     """The translated label of an event's input, for showing history payloads."""
     f = _field(event, name)
+    if f is None and event in RECORDS and name in RECORD_FIELDS:
+        return str(RECORD_FIELDS[name])
     return str(f.label) if f else name
+
+
+def _event_label(event: str) -> str:
+    t = BY_EVENT.get(event) or RECORDS.get(event)
+    return str(t.label) if t else event
 
 
 def _person(email: str) -> str:
@@ -78,7 +92,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals.update(label=label, field_label=_field_label,
                                  payload_value=_payload_value, get_locale=get_locale,
                                  phone_for=phone_for, page_url=_page_url,
-                                 transitions=TRANSITIONS,
+                                 transitions=TRANSITIONS, event_label=_event_label,
                                  transitions_by_event={t.event: t for t in TRANSITIONS})
     app.jinja_env.filters["dt"] = _dt
     app.jinja_env.filters["business_duration"] = _business_duration

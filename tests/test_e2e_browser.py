@@ -89,20 +89,39 @@ def fire(page, event: str, fill) -> None:  # noqa: ANN001
     page.wait_for_load_state()
 
 
+def _photo(tmp_path: Path) -> Path:
+    """A phone photo of the damaged parcel: a JPEG with the camera's GPS position in its EXIF."""
+    from PIL import Image
+
+    img = Image.new("RGB", (1200, 900), (150, 110, 70))
+    for x in range(300, 900):  # a tear across the box
+        img.putpixel((x, 450 + (x % 40) - 20), (20, 20, 20))
+    exif = Image.Exif()
+    exif[0x8825] = {1: "N", 2: (31.0, 12.0, 0.0)}  # GPS
+    path = tmp_path / "破损包裹.jpg"
+    img.save(path, "JPEG", exif=exif.tobytes())
+    return path
+
+
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, request):
+def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, request, tmp_path):
     for user in world.users().values():
         user.locale = lang
     db.session.commit()
     j = Journey(browser, live_server, lang)
     words = TEXT[lang]
 
-    # A clerk logs a complaint at the counter and prints the slip.
+    # A clerk logs a damaged-parcel complaint at the counter, with the item number and a photo
+    # the customer brought, and prints the slip.
     clerk = j.page(world.clerk_a)
     j.shot(clerk, "dashboard-clerk")
     clerk.goto(f"{live_server}/tickets/new?kind=complaint")
     clerk.select_option("#channel", "counter")
-    clerk.fill("#description", "营业员态度生硬，客户等候过久。")
+    clerk.select_option("#category", "damage")
+    clerk.fill("#items-0-number", "ea 1234 5678 5cn")  # as read off the label: normalised
+    clerk.select_option("#items-0-product", "parcel")
+    clerk.set_input_files("#files", str(_photo(tmp_path)))
+    clerk.fill("#description", "包裹外包装破损，内件摔坏，客户带来照片。")
     clerk.fill("#occurred_at", "2026-11-20T09:30")
     clerk.fill("#customer_name", "王先生")
     clerk.fill("#customer_phone", "13812345678")
@@ -111,9 +130,14 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
     clerk.wait_for_url(re.compile(r".*/tickets/C-\d{4}-\d{6}$"))
     ref = clerk.url.rsplit("/", 1)[1]
     assert words["history"] in clerk.inner_text("main")
+    assert "EA123456785CN" in clerk.inner_text("main")
+    thumb = clerk.locator(".attachment img.thumb")
+    thumb.wait_for()
+    assert clerk.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
+    assert thumb.bounding_box()["width"] <= 390
     j.shot(clerk, "logged")
     clerk.click(f"a[href='/tickets/{ref}/slip']")
-    assert ref in clerk.inner_text(".ref")
+    assert ref in clerk.inner_text(".ref") and "EA123456785CN" in clerk.inner_text("body")
     j.shot(clerk, "slip")
 
     # A supervisor triages, resolves (the clerk at fault) and follows it up.
@@ -121,11 +145,11 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
     j.shot(sup, "dashboard-supervisor")
     sup.goto(f"{live_server}/tickets/{ref}")
     fire(sup, "triage", lambda p: (p.select_option("#triage-severity", "high"),
-                                   p.select_option("#triage-category", "attitude"),
+                                   p.select_option("#triage-category", "damage"),
                                    p.select_option("#triage-assignee", world.sup_a.email)))
     fire(sup, "resolve", lambda p: (p.fill("#resolve-resolution", "已向客户致歉并对营业员进行了培训。"),
                                     p.select_option("#resolve-finding", "substantiated"),
-                                    p.select_option("#resolve-root_cause", "attitude"),
+                                    p.select_option("#resolve-root_cause", "responsibility"),
                                     p.select_option("#resolve-attributed_clerk", world.clerk_a.email)))
     fire(sup, "follow_up", lambda p: (p.select_option("#follow_up-contact", "reached"),
                                       p.select_option("#follow_up-expectation", "4"),
