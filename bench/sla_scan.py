@@ -21,18 +21,49 @@ from datetime import UTC, datetime, timedelta
 from _common import analyze, fresh_app, print_rows, row, timed
 from sqlalchemy import insert, text
 
-from complaints.domain import Channel, Kind, Severity, State
+from complaints.domain import Category, Channel, Finding, Kind, Product, RootCause, Severity, State
 from complaints.extensions import db
 from complaints.mail.delivery import deliver
-from complaints.models import Deadline, Office, OutboxMessage, Ticket, User, user_offices
+from complaints.models import Deadline, Office, OutboxMessage, Ticket, TicketItem, User, user_offices
+from complaints.tickets.items import s10_check_digit
 from complaints.sla.scan import decide, digest
 
 BATCH = 20_000
+CATEGORIES = list(Category)
+ROOT_CAUSES = list(RootCause)
+# S10 service indicators as seen on Chinese labels, with the product they stand for.
+ITEM_PREFIXES = [("EA", Product.EMS), ("EE", Product.EMS), ("RR", Product.REGISTERED), ("CP", Product.PARCEL),
+                 ("LK", Product.LETTER), ("KA", Product.EXPRESS)]
+
+
+def item_number(ticket_id: int, position: int) -> tuple[str, Product]:
+    """A valid S10 number (check digit right) for the ticket's item: serial from the ticket id, so unique."""
+    prefix, product = ITEM_PREFIXES[(ticket_id + position) % len(ITEM_PREFIXES)]
+    serial = f"{(ticket_id * 10 + position) % 10**8:08d}"
+    return f"{prefix}{serial}{s10_check_digit(serial)}CN", product
+
+
+def case_file_rows(ticket: dict, is_open: bool, items: list[dict]) -> None:
+    """The case file of one bulk ticket: a category; for half of them one or two postal items (a
+    third of those two); closed ones judged (one in three substantiated, with a root cause;
+    no clerk is attributed, so hardware satisfies the CHECK; one in three unfounded)."""
+    tid = ticket["id"]
+    ticket["category"] = CATEGORIES[tid % len(CATEGORIES)]
+    judged = None if is_open or tid % 3 == 2 else (Finding.SUBSTANTIATED if tid % 3 == 0 else Finding.UNFOUNDED)
+    ticket["finding"] = judged
+    ticket["root_cause"] = ROOT_CAUSES[(tid // 3) % len(ROOT_CAUSES)] if judged == Finding.SUBSTANTIATED else None
+    ticket["attributed_clerk_id"] = None
+    ticket["resolved_at"] = None if judged is None else ticket["created_at"]
+    if tid % 2 == 0:
+        for position in range(1, 3 if tid % 3 == 0 else 2):
+            number, product = item_number(tid, position)
+            items.append({"ticket_id": tid, "position": position, "number": number, "product": product})
 
 
 def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
-         describe: Callable[[int], str] = lambda _i: "营业员态度生硬") -> None:
-    """``n`` tickets (one in n/n_open open, the rest closed) over the last n minutes, each with a clock."""
+         describe: Callable[[int], str] = lambda _i: "营业员态度生硬", case_file: bool = False) -> None:
+    """``n`` tickets (one in n/n_open open, the rest closed) over the last n minutes, each with a clock
+    (``case_file``: with categories, postal items, findings and root causes, see case_file_rows)."""
     from flask_migrate import upgrade
 
     upgrade()
@@ -50,7 +81,7 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
     db.session.commit()
     open_every = max(1, n // n_open)
     for start in range(0, n, BATCH):
-        tickets, deadlines, mail = [], [], []
+        tickets, deadlines, mail, items = [], [], [], []
         for i in range(start, min(n, start + BATCH)):
             at = now - timedelta(minutes=n - i)
             is_open = i % open_every == 0
@@ -61,6 +92,8 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
                 "customer_name": "王先生", "customer_phone": f"138{(i * 7919) % 10**8:08d}",
                 "logged_by_id": 1, "created_at": at, "updated_at": at,
             })
+            if case_file:
+                case_file_rows(tickets[-1], is_open, items)
             ahead = now + timedelta(minutes=rng.randint(60, 60 * 24 * 30))
             deadlines.append({
                 "ticket_id": i + 1, "clock": "resolve" if is_open else "follow_up", "cycle": 1,
@@ -78,6 +111,8 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
         db.session.execute(insert(Ticket), tickets)
         db.session.execute(insert(Deadline), deadlines)
         db.session.execute(insert(OutboxMessage), mail)
+        if items:
+            db.session.execute(insert(TicketItem), items)
         db.session.commit()
     if db.engine.dialect.name == "postgresql":
         db.session.execute(text("SELECT setval('tickets_id_seq', (SELECT max(id) FROM tickets))"))

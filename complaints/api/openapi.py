@@ -254,6 +254,13 @@ def build_spec() -> dict[str, Any]:
                         ],
                         "responses": _responses("200", {"type": "object", "properties": {
                             "office": {"type": "string"}, "month": {"type": "string"},
+                            "negatives_by_root_cause": {
+                                "type": "object",
+                                "description": "the office's substantiated tickets of the month by root cause, "
+                                               "attributed or not (not shown to clerks); `unrecorded` only when "
+                                               "some ticket predates root causes",
+                                "additionalProperties": {"type": "object", "properties": {
+                                    "tickets": {"type": "integer"}, "points": {"type": "integer"}}}},
                             "clerks": {"type": "array", "items": {"type": "object", "properties": {
                                 "clerk": {"type": "string"}, "total": {"type": "integer"},
                                 "rank": {"type": "integer"},
