@@ -28,8 +28,6 @@ MAX_PIXELS_DEFAULT = 40_000_000
 THUMBNAIL_SIDE = 320
 JPEG_QUALITY = 85
 
-pillow_heif.register_heif_opener()
-
 # Detected MIME type -> (Pillow format allowed to decode it, output format, output MIME, extension).
 _IMAGE_KINDS: dict[str, tuple[str, str, str, str]] = {
     "image/jpeg": ("JPEG", "JPEG", "image/jpeg", "jpg"),
@@ -79,6 +77,7 @@ def prepare(src_path: Path, work_dir: Path, *, max_pixels: int) -> Prepared:
     Raises Refused for empty files, kinds other than JPEG/PNG/WebP/HEIC/PDF, images over
     `max_pixels` and images that do not decode completely.
     """
+    _register_heif()
     src_path = Path(src_path)
     if src_path.stat().st_size == 0:
         raise Refused(MSG_EMPTY)
@@ -89,6 +88,17 @@ def prepare(src_path: Path, work_dir: Path, *, max_pixels: int) -> Prepared:
     if mime in _IMAGE_KINDS:
         return _prepare_image(src_path, Path(work_dir), mime, max_pixels)
     raise Refused(MSG_KIND)
+
+
+_heif_registered = False
+
+
+def _register_heif() -> None:
+    """Teach Pillow HEIC (phones' photos) on first use, not as a side effect of importing this module."""
+    global _heif_registered
+    if not _heif_registered:
+        pillow_heif.register_heif_opener()
+        _heif_registered = True
 
 
 # --- PDF ------------------------------------------------------------------------------------
