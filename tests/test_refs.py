@@ -54,3 +54,29 @@ def test_logging_through_the_api_reads_the_office_once_and_writes_last(world, ap
     first_insert = next(i for i, s in enumerate(work) if s.startswith("INSERT"))
     assert all(s.startswith("INSERT") for s in work[first_insert:]), work  # nothing read between the writes
     assert len(work) <= 10, work
+
+
+def test_a_ticket_with_one_item_costs_one_insert_more(world, api):
+    """The case file's postal item is one INSERT among the ticket's writes, nothing else."""
+    from sqlalchemy import event
+
+    client = api(world.clerk_a)
+    client.post("/tickets", json=complaint_body())
+    db.session.remove()
+    statements: list[str] = []
+
+    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        statements.append(" ".join(statement.split()).upper())
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        resp = client.post("/tickets", json=complaint_body(items=[{"number": "EA123456785CN", "product": "parcel"}]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
+    assert resp.status_code == 201, resp.get_json()
+    assert resp.get_json()["items"] == [{"number": "EA123456785CN", "product": "parcel"}]
+    work = [s for s in statements if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
+    assert sum(s.startswith("INSERT INTO TICKET_ITEMS") for s in work) == 1, work
+    first_insert = next(i for i, s in enumerate(work) if s.startswith("INSERT"))
+    assert all(s.startswith("INSERT") for s in work[first_insert:]), work
+    assert len(work) <= 11, work
