@@ -34,9 +34,11 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
         app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")
 
     logging_setup.init_app(app)
+    from .files import operations as file_operations
     from .files.views import raise_upload_limit
 
     app.before_request(raise_upload_limit)  # first: before CSRF and the form checks read the body
+    file_operations.init_app(app)  # stored files follow the transaction: a rollback removes them
     db.init_app(app)
     migrate.init_app(app, db, directory=str(resource_dir("migrations")))
     csrf.init_app(app)

@@ -3,13 +3,15 @@ history entry, never commits (the caller does).
 
 An upload is streamed to a temporary file (hashed and counted on the way, refused as soon as
 it passes the limit), inspected from its content, images re-encoded without metadata, and
-only then put in storage. A failure after the put removes what was put; a commit that fails
-afterwards leaves an orphan that ``flask --app complaints files check`` reports.
+only then put in storage. A failure after the put removes what was put; so does a rollback of
+the transaction afterwards (a later file refused, a commit that fails): only a process that dies
+between the put and the commit leaves an orphan, which ``flask --app complaints files check`` reports.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import tempfile
 import unicodedata
 import uuid
@@ -19,8 +21,9 @@ from typing import BinaryIO
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import can_access_office
@@ -33,6 +36,8 @@ from . import content
 from .storage import Storage, get_storage
 
 CHUNK = 64 * 1024
+_PUT_KEYS = "complaints_files_put"  # Session.info: (storage, key) put in the open transaction
+log = logging.getLogger(__name__)
 
 
 def limits() -> tuple[int, int]:
@@ -79,6 +84,7 @@ def attach(ticket: Ticket, actor: User, stream: BinaryIO, filename: str | None, 
             db.session.flush()
             _record(ticket, actor, "attach", {"attachment": att.id, "name": name, "size": size, "sha256": digest,
                                               "content_type": prepared.content_type}, now)
+            _delete_on_rollback(storage, put)
         except BaseException:
             for k in put:  # nothing half-written: no file without its row
                 _quietly_delete(storage, k)
@@ -159,6 +165,29 @@ def _record(ticket: Ticket, actor: User, event: str, payload: dict, now: datetim
         raise Conflict(_("The ticket was changed by someone else. Reload it and try again.")) from None
 
 
+def _delete_on_rollback(storage: Storage, keys: list[str]) -> None:
+    """Tie what was put to the transaction: a rollback (a later file refused, a commit that fails,
+    an error page) deletes it, a commit keeps it. Every caller gets this, not only those that
+    remember to purge when their commit fails."""
+    db.session().info.setdefault(_PUT_KEYS, []).extend((storage, k) for k in keys)
+
+
+def _keep_put(session: Session) -> None:
+    session.info.pop(_PUT_KEYS, None)
+
+
+def _remove_put(session: Session) -> None:
+    for storage, key in session.info.pop(_PUT_KEYS, []):
+        _quietly_delete(storage, key)
+
+
+def init_app(app: object) -> None:
+    """Listen to every session's commit and rollback (once per process, from create_app, not on import)."""
+    for name, fn in (("after_commit", _keep_put), ("after_rollback", _remove_put)):
+        if not event.contains(Session, name, fn):
+            event.listen(Session, name, fn)
+
+
 def _work_root() -> str:
     root = Path(current_app.instance_path) / "uploads-tmp"
     root.mkdir(parents=True, exist_ok=True)
@@ -172,8 +201,9 @@ def _receive(stream: BinaryIO, dest: Path, max_bytes: int) -> None:
         while chunk := stream.read(CHUNK):
             written += len(chunk)
             if written > max_bytes:
-                mb = max_bytes / (1024 * 1024)
-                message = _("A file may be at most %(mb)s MB.", mb=f"{mb:g}")
+                mb = max_bytes / (1024 * 1024)  # as the form's help text says it: 10, 9.5, 0.2
+                shown = f"{mb:.1f}".removesuffix(".0") if mb >= 0.1 else f"{mb:.2g}"
+                message = _("A file may be at most %(mb)s MB.", mb=shown)
                 raise InvalidInput(message, {"file": message})
             out.write(chunk)
     if written == 0:
@@ -199,4 +229,4 @@ def _quietly_delete(storage: Storage, key: str) -> None:
     try:
         storage.delete(key)
     except Exception:  # noqa: BLE001 - the orphan check reports what could not be removed
-        current_app.logger.warning("could not remove stored file %s", key)
+        log.warning("could not remove stored file %s", key)  # also outside an app context (rollback)

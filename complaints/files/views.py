@@ -124,7 +124,7 @@ def redact(ref: str, attachment_id: int):
         db.session.commit()
     except DomainError as exc:
         db.session.rollback()
-        if exc.status == 403:
+        if exc.status in (403, 404):  # not theirs, or no such file on this ticket: the error page
             raise
         flash(exc.message, "error")
         return redirect(url_for("tickets.detail", ref=ticket.ref) + "#evidence"), 303
