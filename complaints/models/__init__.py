@@ -1,6 +1,7 @@
 """The database models, one module per area; import them from here."""
 
 from .attachment import Attachment
+from .idempotency import IdempotencyKey
 from .office import Office
 from .outbox import OutboxMessage
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
@@ -11,6 +12,7 @@ from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
 
 __all__ = [
+    "IdempotencyKey",
     "Attachment",
     "TicketItem",
     "Assessment",
