@@ -645,3 +645,15 @@ def test_with_csrf_on_a_large_upload_through_the_page_form_goes_through(database
         with other.app_context():
             db.session.remove()
             db.engine.dispose()
+
+
+def test_a_stranger_gets_no_larger_upload_limit(world, make_ticket, client):
+    """The raised limit is for people who may upload: an anonymous or badly tokened 2 MiB body is 413."""
+    ticket = make_ticket()
+    body = b"x" * (2 * 1024 * 1024)
+    web = client.post(f"/tickets/{ticket.ref}/attachments", **multipart({"files": (io.BytesIO(body), "big.pdf")}))
+    assert web.status_code == 413
+    resp = client.post(f"/api/v1/tickets/{ticket.ref}/attachments",
+                       **multipart({"file": (io.BytesIO(body), "big.pdf")}),
+                       headers={"Authorization": "Bearer not-a-token"})
+    assert resp.status_code == 413

@@ -250,24 +250,35 @@ def test_files_check_clean(runner, world, make_ticket):
 
 def test_files_check_reports_and_deletes_orphans_but_never_a_live_file(runner, world, make_ticket):
     import io
+    import os
+    import time
 
     from complaints.files.storage import get_storage
 
     att = _attach_photo(make_ticket(), world.clerk_a)
     storage = get_storage()
-    storage.put("t999/stray.png", io.BytesIO(b"left behind by a failed commit"))
+    stray, fresh = "t999/" + "a" * 32 + ".png", "t999/" + "b" * 32 + ".png"
+    storage.put(stray, io.BytesIO(b"left behind by a failed commit"))
+    storage.put(fresh, io.BytesIO(b"an upload still on its way to its commit"))
+    storage.put("someone-elses/notes.txt", io.BytesIO(b"not a key this application writes"))
+    hour_ago = time.time() - 2 * 3600
+    os.utime(storage.root / stray, (hour_ago, hour_ago))
 
     result = runner.invoke(args=["files", "check"])
     assert result.exit_code == 1, result.output
-    assert "1 orphan files" in result.output
-    assert "orphan t999/stray.png" in result.output.splitlines()
-    assert storage.exists("t999/stray.png")  # only reported
+    assert "2 orphan files" in result.output
+    assert f"orphan {stray}" in result.output.splitlines()
+    assert "someone-elses" not in result.output  # not ours: never reported, never deleted
+    assert storage.exists(stray)  # only reported
 
     result = runner.invoke(args=["files", "check", "--delete-orphans"])
     assert "deleted 1 orphan files" in result.output
-    assert result.exit_code == 0, result.output  # nothing wrong is left
-    assert not storage.exists("t999/stray.png")
+    assert f"kept {fresh} (written in the last 60 minutes, or named since)" in result.output.splitlines()
+    assert result.exit_code == 1, result.output  # the recent one is still an orphan
+    assert not storage.exists(stray) and storage.exists(fresh) and storage.exists("someone-elses/notes.txt")
     assert storage.exists(att.storage_key) and storage.exists(att.thumbnail_key)
+    result = runner.invoke(args=["files", "check", "--delete-orphans", "--min-age", "0"])
+    assert "deleted 1 orphan files" in result.output and result.exit_code == 0, result.output
     assert runner.invoke(args=["files", "check"]).exit_code == 0
 
 

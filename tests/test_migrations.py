@@ -262,3 +262,24 @@ def test_case_file_carries_old_categories_over_to_category_and_root_cause(empty_
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM tickets")).scalar_one() == len(rows) + 3
         assert conn.execute(text("SELECT category FROM tickets WHERE id = 102")).scalar_one() == "other"
+
+
+def test_the_case_file_downgrades_with_tickets_in_it(empty_app):
+    """0007 down with tickets that have no root cause (most): the old factor category comes back from
+    the root cause, the rest get none, and the tickets' history survives the table copy."""
+    upgrade(revision="0007")
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        _insert_ticket(conn, id=1, category="counter")  # no root cause
+        _insert_ticket(conn, id=2, category="damage", state="resolved", finding="substantiated",
+                       root_cause="skill", attributed_clerk_id=1)
+        conn.execute(text("INSERT INTO ticket_events (ticket_id, seq, event, from_state, to_state, actor_id, "
+                          "payload, at) VALUES (1, 1, 'log', NULL, 'new', 1, '{}', :now)"), {"now": datetime.now(UTC)})
+    downgrade(revision="0006")
+    assert _current_revision() == "0006"
+    with db.engine.connect() as conn:
+        rows = dict(conn.execute(text("SELECT id, category FROM tickets")).all())
+        events = conn.execute(text("SELECT count(*) FROM ticket_events")).scalar_one()
+    assert rows == {1: None, 2: "skill"} and events == 1
+    upgrade()
+    assert _current_revision() == _head()

@@ -150,12 +150,23 @@ def _pdf_names(path: Path, chunk_size: int) -> Iterator[bytes]:
 # --- Images ---------------------------------------------------------------------------------
 
 
+# A decoded 40-megapixel photo is ~120 MB and its conversions make copies: one image at a time per
+# process keeps a worker's peak near one photo's worth, however many threads upload at once.
+_pipeline = threading.Lock()
+
+
 def _prepare_image(src: Path, work_dir: Path, mime: str, max_pixels: int) -> Prepared:
+    with _pipeline:
+        return _prepare_image_now(src, work_dir, mime, max_pixels)
+
+
+def _prepare_image_now(src: Path, work_dir: Path, mime: str, max_pixels: int) -> Prepared:
     decoder, out_format, content_type, extension = _IMAGE_KINDS[mime]
     image = _decode(src, decoder, max_pixels)
     written: list[Path] = []
     try:
         clean = _clean_pixels(image, out_format)
+        del image  # the decoded original: free it before the copies for saving and the thumbnail
         path = _new_file(work_dir, "attachment-", extension, written)
         _save_clean(clean, path, out_format)
         thumb = _new_file(work_dir, "thumbnail-", "jpg", written)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import tempfile
 import unicodedata
 import uuid
@@ -140,8 +141,16 @@ def display_name(filename: str | None) -> str:
     return name[:255] or "file"
 
 
+# The keys this application writes: anything else in the directory or bucket is not ours to judge.
+OUR_KEY = re.compile(r"^t\d+/[0-9a-f]{32}(\.thumb)?\.(jpg|png|webp|pdf)$")
+
+
 def orphans(storage: Storage | None = None) -> tuple[list[str], list[str]]:
-    """(keys in storage that no live attachment names, live attachments whose file is missing)."""
+    """(keys in storage that no live attachment names, live attachments whose file is missing).
+
+    Only keys of the form this application writes are considered, so that a shared bucket or
+    directory never has someone else's files reported (or deleted) as orphans. A file of an upload
+    still in progress is an orphan until its commit: see ``files check --min-age``."""
     storage = storage or get_storage()
     live: set[str] = set()
     for key, thumb in db.session.execute(
@@ -149,7 +158,7 @@ def orphans(storage: Storage | None = None) -> tuple[list[str], list[str]]:
         live.add(key)
         if thumb:
             live.add(thumb)
-    stored = set(storage.keys())
+    stored = {k for k in storage.keys() if OUR_KEY.match(k)}
     return sorted(stored - live), sorted(live - stored)
 
 

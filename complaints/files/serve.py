@@ -39,8 +39,10 @@ def send(att: Attachment, *, thumbnail: bool = False, download: bool = False) ->
     resp = Response(stream_with_context(_body(first, chunks)), mimetype=content_type)
     resp.headers["Content-Disposition"] = disposition
     resp.headers["X-Content-Type-Options"] = "nosniff"
-    # Evidence is personal data: the browser may keep it for this user only, and it runs nothing.
-    resp.headers["Cache-Control"] = "private, max-age=3600"
+    # Evidence is personal data: the browser may keep it for this user only, and it runs nothing;
+    # no-cache: every view asks again (an ETag makes that cheap), so a redaction or a change of scope
+    # takes effect at once, also on a shared counter PC.
+    resp.headers["Cache-Control"] = "private, no-cache"
     # Chromium will not start its PDF viewer in a sandboxed document: a PDF shown inline (one without
     # scripts) runs nothing of its own all the same; everything else is sandboxed.
     pdf_inline = inline and att.content_type == "application/pdf" and not thumbnail

@@ -13,6 +13,7 @@ import tempfile
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Iterator, Mapping
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 from urllib.parse import unquote, urlsplit
@@ -69,6 +70,10 @@ class Storage(ABC):
     def size(self, key: str) -> int:
         """Size in bytes; FileNotFoundError when missing."""
 
+    @abstractmethod
+    def modified(self, key: str) -> datetime:
+        """When the key was last written (aware, UTC); FileNotFoundError when missing."""
+
     def iter_chunks(self, key: str, size: int = CHUNK_SIZE) -> Iterator[bytes]:
         with contextlib.closing(self.open(key)) as stream:
             while chunk := stream.read(size):
@@ -113,6 +118,9 @@ class LocalStorage(Storage):
 
     def size(self, key: str) -> int:
         return self._path(key).stat().st_size
+
+    def modified(self, key: str) -> datetime:
+        return datetime.fromtimestamp(self._path(key).stat().st_mtime, UTC)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         if not self.root.is_dir():
@@ -196,6 +204,12 @@ class S3Storage(Storage):
         if head is None:
             raise FileNotFoundError(key)
         return int(head["ContentLength"])
+
+    def modified(self, key: str) -> datetime:
+        head = self._head(key)
+        if head is None:
+            raise FileNotFoundError(key)
+        return head["LastModified"].astimezone(UTC)
 
     def keys(self, prefix: str = "") -> Iterator[str]:
         base = f"{self.prefix}/" if self.prefix else ""

@@ -41,10 +41,21 @@ UPLOAD_ENDPOINTS = {"files.upload", "tickets.new", "api.upload_attachment"}
 
 def raise_upload_limit() -> None:
     """Registered before CSRF and the form checks read the body: uploads may be larger."""
-    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST":
+    if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST" and _may_upload():
         from flask import current_app
 
         request.max_content_length = FILES_PER_REQUEST * int(current_app.config["ATTACHMENT_MAX_BYTES"]) + (1 << 20)
+
+
+def _may_upload() -> bool:
+    """Only a signed-in person (or a valid bearer token) gets the larger limit: a stranger's body is
+    refused at 1 MiB before anything reads it."""
+    if request.endpoint == "api.upload_attachment":
+        from ..auth.tokens import user_for_token
+
+        scheme, _sep, token = request.headers.get("Authorization", "").partition(" ")
+        return scheme.lower() == "bearer" and user_for_token(token.strip()) is not None
+    return current_user.is_authenticated
 
 
 def uploaded_files(form: UploadForm) -> list:

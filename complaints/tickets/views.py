@@ -15,7 +15,7 @@ from ..extensions import db
 from ..models import Office
 from ..sla import status as sla_status
 from ..textcheck import as_int
-from ..workflow import BY_EVENT, allowed_events
+from ..workflow import BY_EVENT, RECORDS, allowed_events
 from . import operations, queries
 from .forms import form_for, put_errors, raw_values
 
@@ -169,15 +169,18 @@ def detail(ref: str):
     ticket = queries.get_ticket(ref, current_user)
     now = clock.now()
     events = allowed_events(ticket, current_user, now)
+    # Triage starts from the clerk's choice of what went wrong: the supervisor corrects it if need be.
+    current = {"category": ticket.category.value}
     forms = {
-        t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None,
-                          version=ticket.version)
+        t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None, version=ticket.version,
+                          **{k: v for k, v in current.items() if k in t.field_names()})
         for t in events
     }
     from ..files.views import RedactForm, UploadForm
 
     return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms,
-                           upload=UploadForm(), redact=RedactForm() if current_user.role == Role.ADMIN else None,
+                           upload=UploadForm(),
+                           redact=RedactForm() if current_user.role in RECORDS["redact_attachment"].roles else None,
                            clock_now=sla_status.current(ticket, now),
                            clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
                            clock_history=ticket.deadlines)

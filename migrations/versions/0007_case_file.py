@@ -110,11 +110,14 @@ def downgrade():
         batch_op.drop_constraint(op.f('ck_tickets_no_clerk_for_hardware'), type_='check')
         batch_op.drop_constraint(op.f('ck_tickets_category'), type_='check')
         batch_op.drop_constraint(op.f('ck_tickets_root_cause'), type_='check')
+        # Room for the old values first: most tickets have no root cause and get no category back.
+        batch_op.alter_column('category', existing_type=sa.String(length=10), type_=sa.String(length=14),
+                              nullable=True, server_default=None)
     # The old category was the factor: the root cause where there is one, else unknown.
     op.execute("UPDATE tickets SET category = root_cause")
     with op.batch_alter_table('tickets', schema=None) as batch_op:
-        batch_op.alter_column('category', existing_type=sa.String(length=10),
+        batch_op.alter_column('category', existing_type=sa.String(length=14),
                               type_=sa.Enum(*OLD_CATEGORIES, name='category', native_enum=False,
                                             create_constraint=True),
-                              nullable=True, server_default=None)
+                              existing_nullable=True)
         batch_op.drop_column('root_cause')
