@@ -64,3 +64,35 @@ def test_api_errors_are_in_the_users_language(world, api, make_ticket):
     db.session.commit()
     body = api(world.clerk_a).post(f"/tickets/{t.ref}/events", json={"event": "triage", "version": 1}).get_json()
     assert body["error"].startswith("Only")
+
+
+# Words a Chinese message may keep in Latin letters: file formats and product names, codes, and the
+# literal values an API client types. Anything else is English left inside Chinese.
+KEPT_AS_IS = {"EMS", "SMS", "JPEG", "PNG", "WebP", "HEIC", "PDF", "CSV", "XLSX", "JSON", "ISO", "MB", "KB", "NUL",
+              "SHA-256", "UTF-8", "API", "SLA", "URL", "HTTPS", "24x7", "zh_CN", "en", "true", "false", "multipart",
+              "file", "YYYY-MM-DD"}
+CODE = re.compile(r"^(?:[A-Z0-9]+(?:-[A-Z0-9]+)+|[A-Z]{2}\d{9}[A-Z]{2})$")  # SH-0101, C-2026-000123, EA123456785CN
+
+
+def _latin_words(text: str) -> list[str]:
+    text = re.sub(r"%\(\w+\)[-#0 +]*\d*(?:\.\d+)?[sdifr]", " ", text)
+    return [w for w in re.findall(r"[A-Za-z0-9][A-Za-z0-9_.\-]*", text) if re.search("[A-Za-z]", w)]
+
+
+def test_chinese_messages_hold_no_english_words():
+    with PO.open("rb") as f:
+        catalog = read_po(f)
+    english = {}
+    for m in catalog:
+        if not m.id or not m.string:
+            continue
+        strays = [w for w in _latin_words(m.string) if w not in KEPT_AS_IS and not CODE.match(w)]
+        if strays:
+            english[m.id] = strays
+    assert not english, english
+
+
+def test_the_english_word_check_can_fail():
+    assert _latin_words("第 %(n)d 行: bad line 不是日期") == ["bad", "line"]
+    assert _latin_words("最多 %(mb)s MB，例如 SH-0101") == ["MB", "SH-0101"]
+    assert CODE.match("C-2026-000123") and CODE.match("EA123456785CN") and not CODE.match("Error")
