@@ -121,7 +121,7 @@ def export_csv():
                    t.description)
 
     header = [_("Reference"), _("Kind"), _("Channel"), _("State"), _("Office"), _("What went wrong"),
-              _("Postal items"), _("Severity"), _("When it happened"), _("Logged"), _("Customer name"),
+              _("Postal items"), _("Severity"), _("When it happened"), _("Logged at"), _("Customer name"),
               _("Customer phone"), _("Assignee"), _("Finding"), _("Root cause"), _("Description")]
     name = "tickets-" + now.strftime("%Y%m%d-%H%M") + ".csv"
     return Response(stream_with_context(stream(header, rows())), mimetype="text/csv; charset=utf-8",
