@@ -71,10 +71,15 @@ class Config:
     IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", "40000000"))  # larger: refused as a bomb
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True  # store (Redis) down: count per process, never answer 500
     STATUS_LOOKUP_LIMIT = os.environ.get("STATUS_LOOKUP_LIMIT", "10 per minute;60 per hour")
+    # Wrong digits one reference may take, from all addresses together; then even the right ones fail.
+    STATUS_LOOKUP_LIMIT_PER_REFERENCE = os.environ.get("STATUS_LOOKUP_LIMIT_PER_REFERENCE", "5 per hour")
+    TRUSTED_PROXIES = int(os.environ.get("TRUSTED_PROXIES", "0"))  # proxy hops whose X-Forwarded-* are believed
     LOGIN_LIMIT_PER_ACCOUNT = os.environ.get("LOGIN_LIMIT_PER_ACCOUNT", "5 per minute;20 per hour")
     LOGIN_LIMIT_PER_ADDRESS = os.environ.get("LOGIN_LIMIT_PER_ADDRESS", "30 per minute")
     PASSWORD_HASH_METHOD = "scrypt"  # noqa: S105 - a method name, not a password
+    API_TOKEN_DAYS = int(os.environ.get("API_TOKEN_DAYS", "90"))  # a new API token works this many days
     REFUSE_KNOWN_PASSWORDS = False  # production: no demo data, no published or common passwords
     LOG_FORMAT = os.environ.get("LOG_FORMAT", "text")  # "json": one JSON object per line on stdout
     TESTING = False

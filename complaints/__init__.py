@@ -29,6 +29,13 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     if overrides:
         app.config.update(overrides)
     cfg.init_app(app)
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops > 0:
+        # Believe X-Forwarded-For/-Proto/-Host from that many proxies only: remote_addr (rate limits,
+        # session protection), the scheme and the host then are the client's. With 0 nobody's are believed.
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     os.makedirs(app.instance_path, exist_ok=True)
     if not app.config.get("ATTACHMENTS_DIR"):
         app.config["ATTACHMENTS_DIR"] = os.path.join(app.instance_path, "attachments")

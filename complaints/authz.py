@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Select
+from sqlalchemy import ColumnElement, Select, and_, or_, true
 
-from .domain import Role
+from .domain import Role, State
 
 if TYPE_CHECKING:
     from .models import Ticket, User
@@ -33,20 +33,87 @@ def can_view_ticket(user: User, ticket: Ticket) -> bool:
     return can_access_office(user, ticket.office_id)
 
 
+# While a ticket is in these states someone may still have to call the customer: to ask, to
+# tell them where it stands, or for the follow-up call once it is resolved.
+CALLING_STATES = frozenset({State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED})
+
+
 def sees_full_phone(user: User, ticket: Ticket) -> bool:
-    """Phone numbers are personal data: only the ticket's supervisors and admins see them."""
+    """Phone numbers are personal data: the whole number goes to whoever may have to call.
+
+    The ticket's supervisors and admins always; a clerk of the ticket's office who logged it or
+    is its assignee while it is open (a contact or the follow-up call is theirs to make). Other
+    clerks, a clerk moved to another office, and everyone once the ticket is closed or rejected
+    see it masked.
+    """
     if is_admin(user):
         return True
-    return user.role == Role.SUPERVISOR and ticket.office_id in user.office_ids
+    if not can_access_office(user, ticket.office_id):
+        return False
+    if user.role == Role.SUPERVISOR:
+        return True
+    return ticket.state in CALLING_STATES and user.id in (ticket.logged_by_id, ticket.assignee_id)
+
+
+def full_phone_visible(user: User) -> ColumnElement[bool]:
+    """sees_full_phone as SQL, for queries over many tickets (search by number)."""
+    from .models import Ticket
+
+    if is_admin(user):
+        return true()
+    in_scope = Ticket.office_id.in_(user.office_ids or {-1})
+    if user.role == Role.SUPERVISOR:
+        return in_scope
+    return and_(in_scope, Ticket.state.in_(CALLING_STATES),
+                or_(Ticket.logged_by_id == user.id, Ticket.assignee_id == user.id))
+
+
+EXTENSION = " ext. "  # how tickets.inputs._phone writes a landline's extension
+
+
+def split_extension(phone: str) -> tuple[str, str]:
+    """("021-64321234", "8021") from "021-64321234 ext. 8021"; ("13812345678", "") from a mobile."""
+    main, _sep, extension = phone.partition(EXTENSION)
+    return main, extension
+
+
+def phone_last_four(phone: str | None) -> str:
+    """The last four digits of the number itself (not of its extension): what a customer gives to
+    look up their ticket, and what a masked number shows."""
+    main, _ext = split_extension(phone or "")
+    return "".join(ch for ch in main if ch.isdigit())[-4:]
 
 
 def mask_phone(phone: str | None) -> str | None:
-    """138****5678: keep the first three and the last four digits."""
+    """138****5678: keep the first three and the last four digits.
+
+    A landline keeps its area code and the last four digits of its number (021-****1234,
+    0913-***4567), the digits a customer confirms; its extension is left out.
+    """
     if not phone:
         return phone
-    if len(phone) <= 7:
-        return "*" * (len(phone) - 2) + phone[-2:]
-    return phone[:3] + "*" * (len(phone) - 7) + phone[-4:]
+    main, _ext = split_extension(phone)
+    area, dash, number = main.partition("-")
+    if dash and area.startswith("0") and len(number) > 4:
+        return f"{area}-" + "*" * (len(number) - 4) + number[-4:]
+    if len(main) <= 7:
+        return "*" * (len(main) - 2) + main[-2:]
+    return main[:3] + "*" * (len(main) - 7) + main[-4:]
+
+
+def tel_uri(phone: str | None) -> str | None:
+    """A tel: link (RFC 3966) for a stored number: tel:+862164321234;ext=8021."""
+    if not phone:
+        return None
+    main, extension = split_extension(phone)
+    digits = "".join(ch for ch in main if ch.isdigit())
+    if main.startswith("+"):
+        number = "+" + digits
+    elif digits.startswith("0"):
+        number = "+86" + digits[1:]
+    else:
+        number = "+86" + digits
+    return f"tel:{number};ext={extension}" if extension else f"tel:{number}"
 
 
 def phone_for(user: User, ticket: Ticket) -> str | None:

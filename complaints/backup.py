@@ -27,17 +27,19 @@ import gzip
 import hashlib
 import itertools
 import json
+import os
 import tempfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from sqlalchemy import Connection, func, insert, select, text
 
 from .extensions import db
 from .files.storage import S3Storage, Storage, check_key, get_storage
+from .progress import Progress
 
 FORMAT = "complaints-backup"
 VERSION = 2
@@ -129,21 +131,95 @@ def _write_file(out: Any, storage: Storage, key: str) -> int | None:
     return size
 
 
-def dump(path: Path, now: datetime, storage: Storage | None = None) -> Summary:
-    """Write every table, and the attachment files of local storage, to ``path``."""
+def _open_private(path: Path) -> BinaryIO:
+    """``path`` for writing, readable by its owner only (0600) from its first byte, whatever the umask."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+    fd = os.open(path, flags, 0o600)
+    try:
+        os.fchmod(fd, 0o600)  # a leftover file of the same name keeps its old mode otherwise
+    except BaseException:
+        os.close(fd)
+        raise
+    return os.fdopen(fd, "wb")
+
+
+def _holds_data(path: Path) -> bool:
+    """Whether the file at ``path`` may hold something worth keeping: anything but an empty file or a
+    readable backup without a single row or attachment file."""
+    if path.stat().st_size == 0:
+        return False
+    try:
+        with contextlib.closing(_lines(path)) as lines:
+            header = next(lines, None)
+            if not isinstance(header, dict) or header.get("format") != FORMAT:
+                return True
+            for item in lines:
+                if isinstance(item, list) or (isinstance(item, dict) and "file" in item):
+                    return True
+                if isinstance(item, dict) and item.get("end"):
+                    return False
+    except BackupError:
+        return True
+    return True  # cut short before its end line
+
+
+def dump(path: Path, now: datetime, storage: Storage | None = None, *, force: bool = False) -> Summary:
+    """Write every table, and the attachment files of local storage, to ``path`` (mode 0600).
+
+    An existing file is replaced only with ``force``, and never by a backup of an empty database
+    unless it holds nothing either: the backup of the wrong (new, empty) database must not replace a good one.
+    """
+    if path.exists() and not force:
+        raise BackupError(f"{path} already exists: use --force to replace it")
     storage = storage or get_storage()
     external = describe_external(storage)
     summary = Summary(rows={}, external=external)
     counts = summary.rows
     tmp = path.with_name(path.name + ".part")
+    try:
+        _dump(tmp, now, storage, summary)
+        if path.exists() and not any(counts.values()) and not summary.files and _holds_data(path):
+            raise BackupError(f"the database is empty and {path} is not: refusing to replace it with an empty "
+                              "backup (check the environment's DATABASE_URL, or remove the file yourself)")
+        if force:
+            tmp.replace(path)  # a file under the final name is always complete
+        else:
+            _place_new(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return summary
+
+
+def _place_new(tmp: Path, path: Path) -> None:
+    """Move ``tmp`` to ``path``, which must not exist: a file that appeared meanwhile is not replaced."""
+    try:
+        os.link(tmp, path)  # fails if path exists, atomically
+    except FileExistsError:
+        raise BackupError(f"{path} already exists: use --force to replace it") from None
+    except OSError:  # a file system without hard links
+        if path.exists():
+            raise BackupError(f"{path} already exists: use --force to replace it") from None
+        tmp.replace(path)
+        return
+    tmp.unlink()
+
+
+def _dump(tmp: Path, now: datetime, storage: Storage, summary: Summary) -> None:
+    external = summary.external
+    counts = summary.rows
     with db.engine.connect() as conn:
         if conn.dialect.name == "postgresql":
             conn = conn.execution_options(isolation_level="REPEATABLE READ")
-        with conn.begin(), gzip.open(tmp, "wt", encoding="utf-8") as out:
+        with conn.begin(), _open_private(tmp) as raw, gzip.open(raw, "wt", encoding="utf-8") as out:
             header = {"format": FORMAT, "version": VERSION, "revision": _revision(conn),
                       "backend": conn.dialect.name, "created_at": now.isoformat(),
                       "files": NOT_COPIED if external else INCLUDED}
             out.write(json.dumps(header) + "\n")
+            total = sum(conn.execute(select(func.count()).select_from(t)).scalar() or 0
+                        for t in db.metadata.sorted_tables)
+            progress = Progress("backup", total, unit="rows")
             for table in db.metadata.sorted_tables:
                 columns = [c.name for c in table.columns]
                 out.write(json.dumps({"table": table.name, "columns": columns}) + "\n")
@@ -153,7 +229,11 @@ def dump(path: Path, now: datetime, storage: Storage | None = None) -> Summary:
                 for row in result:
                     out.write(json.dumps([_encode(v) for v in row], ensure_ascii=False) + "\n")
                     n += 1
+                    if n % 1000 == 0:
+                        progress.advance(1000)
+                progress.advance(n % 1000)
                 counts[table.name] = n
+            progress.finish()
             if external:
                 # Copying a bucket through one process would be slow and doubles what S3 keeps already.
                 out.write(json.dumps({"files": NOT_COPIED, "storage": external}) + "\n")
@@ -166,14 +246,14 @@ def dump(path: Path, now: datetime, storage: Storage | None = None) -> Summary:
                     summary.files += 1
                     summary.file_bytes += size
             out.write(json.dumps({"end": True, "rows": counts, "files": summary.files}) + "\n")
-    tmp.replace(path)  # a file under the final name is always complete
-    return summary
 
 
-def _lines(path: Path) -> Iterator[Any]:
+def _lines(path: Path, progress: Progress | None = None) -> Iterator[Any]:
     try:
-        with gzip.open(path, "rt", encoding="utf-8") as src:
-            for line in src:
+        with path.open("rb") as raw, gzip.open(raw, "rt", encoding="utf-8") as src:
+            for n, line in enumerate(src, start=1):
+                if progress is not None and n % 1000 == 0:
+                    progress.set(raw.tell())  # bytes of the compressed file read so far
                 yield json.loads(line)
     except (OSError, EOFError, json.JSONDecodeError, UnicodeDecodeError) as exc:
         raise BackupError(f"{path} is not a readable backup ({exc.__class__.__name__})") from None
@@ -213,7 +293,8 @@ def restore(path: Path, storage: Storage | None = None) -> Summary:
     """Load ``path`` into this (migrated, empty) database in one transaction, and its files into this
     (empty) storage before the commit; returns what was loaded."""
     tables = {t.name: t for t in db.metadata.sorted_tables}
-    lines = _lines(path)
+    progress = Progress("restore", path.stat().st_size, unit="bytes")
+    lines = _lines(path, progress)
     header = next(lines, None)
     if not isinstance(header, dict) or header.get("format") != FORMAT or header.get("version") not in READABLE_VERSIONS:
         raise BackupError(f"{path} is not a complaints backup of version {' or '.join(map(str, READABLE_VERSIONS))}")
@@ -280,6 +361,7 @@ def restore(path: Path, storage: Storage | None = None) -> Summary:
             with contextlib.suppress(Exception):
                 storage.delete(key)
         raise
+    progress.finish()
     return summary
 
 

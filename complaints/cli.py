@@ -55,7 +55,9 @@ def users_create(email: str, role: str, offices: tuple[str, ...], password: str,
 
 @users_cli.command("token")
 @click.argument("email")
-def users_token(email: str) -> None:
+@click.option("--days", type=click.IntRange(min=1, max=3650), default=None,
+              help="How many days the token works (default: API_TOKEN_DAYS, 90).")
+def users_token(email: str, days: int | None) -> None:
     """Print a new API token for EMAIL (shown once; only its hash is kept)."""
     from .admin.operations import user_by_email
     from .auth.tokens import issue_token
@@ -64,9 +66,24 @@ def users_token(email: str) -> None:
         user = user_by_email(email)
     except DomainError as exc:
         _fail(exc)
-    token = issue_token(user, clock.now())
+    token = issue_token(user, clock.now(), days)
     db.session.commit()
     click.echo(token)
+
+
+@users_cli.command("revoke-tokens")
+@click.argument("email")
+def users_revoke_tokens(email: str) -> None:
+    """Revoke every API token of EMAIL."""
+    from .admin.operations import revoke_user_tokens, user_by_email
+
+    try:
+        user = user_by_email(email)
+    except DomainError as exc:
+        _fail(exc)
+    count = revoke_user_tokens(user)
+    db.session.commit()
+    click.echo(f"revoked {count} token(s) of {user.email}")
 
 
 @click.command("seed-demo")
@@ -118,12 +135,21 @@ def scheduler_cmd() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 def serve_cmd(host: str, port: int) -> None:
-    """Serve the app for a demo; with SCHEDULER_EMBEDDED=1 the scheduler runs inside it."""
+    """Serve the app for a demo; with SCHEDULER_EMBEDDED=1 the scheduler runs inside it.
+
+    Without BASE_URL in the environment, links (the slip's, the emails') use this host and port."""
+    import os
+
     from flask import current_app
 
     from .scheduler import build
 
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    if not os.environ.get("BASE_URL"):
+        # The links on the slips and in the emails point where this demo serves, not at port 5000.
+        shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # noqa: S104 - a comparison, not a bind
+        app.config["BASE_URL"] = f"http://{'[' + shown + ']' if ':' in shown else shown}:{port}"
+    click.echo(f"serving http://{host}:{port}; links on slips and in emails use BASE_URL={app.config['BASE_URL']}")
     scheduler = None
     if app.config.get("SCHEDULER_EMBEDDED"):
         scheduler = build(app, background=True)
@@ -141,22 +167,28 @@ def serve_cmd(host: str, port: int) -> None:
 
 @click.command("backup")
 @click.argument("output", required=False, type=click.Path(dir_okay=False, writable=True))
-def backup_cmd(output: str | None) -> None:
-    """Write every table and the attachment files to OUTPUT (default instance/backups/complaints-<time>.jsonl.gz)."""
+@click.option("--force", is_flag=True, help="Replace OUTPUT if it exists (never a backup with rows by one of "
+              "an empty database).")
+def backup_cmd(output: str | None, force: bool) -> None:
+    """Write every table and the attachment files to OUTPUT (default instance/backups/complaints-<time>.jsonl.gz),
+    readable by its owner only. An existing OUTPUT is replaced only with --force."""
     from pathlib import Path
 
     from flask import current_app
 
-    from .backup import dump
+    from .backup import BackupError, dump
 
     now = clock.now()
     if output:
         path = Path(output)
     else:
         folder = Path(current_app.instance_path) / "backups"
-        folder.mkdir(parents=True, exist_ok=True)
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)  # backups hold password hashes and phones
         path = folder / f"complaints-{now:%Y%m%d-%H%M%S}.jsonl.gz"
-    summary = dump(path, now)
+    try:
+        summary = dump(path, now, force=force)
+    except BackupError as exc:
+        raise click.ClickException(str(exc)) from None
     rows = summary.rows
     click.echo(f"backup written to {path}: {sum(rows.values())} rows in {len(rows)} tables, "
                f"{summary.files} attachment files ({summary.file_bytes} bytes)")
@@ -195,7 +227,9 @@ files_cli = AppGroup("files", help="Attachment files in storage.")
 
 @files_cli.command("check")
 @click.option("--delete-orphans", is_flag=True, help="Delete stored files that no attachment names.")
-def files_check(delete_orphans: bool) -> None:
+@click.option("--min-age", default=60, show_default=True, type=click.IntRange(min=0),
+              help="Minutes: only orphans older than this are deleted (an upload stores its file before its commit).")
+def files_check(delete_orphans: bool, min_age: int) -> None:
     """Compare storage with the attachment rows; exit 1 when a file is orphaned or missing."""
     from .files.operations import orphans
     from .files.storage import get_storage
@@ -214,13 +248,25 @@ def files_check(delete_orphans: bool) -> None:
         # Look again in a new transaction: a file whose upload committed since the first look is live now.
         db.session.rollback()
         again, _ = orphans(storage)
-        doomed = sorted(set(orphan_keys) & set(again))
+        from datetime import UTC, datetime, timedelta
+
+        cutoff = datetime.now(UTC) - timedelta(minutes=min_age)
+        doomed = sorted(k for k in set(orphan_keys) & set(again) if _modified_before(storage, k, cutoff))
+        for key in sorted(set(orphan_keys) - set(doomed)):
+            click.echo(f"kept {key} (written in the last {min_age} minutes, or named since)")
         for key in doomed:
             storage.delete(key)
         left -= len(doomed)
         click.echo(f"deleted {len(doomed)} orphan files")
     if left or missing:
         click.get_current_context().exit(1)
+
+
+def _modified_before(storage, key: str, cutoff) -> bool:  # noqa: ANN001
+    try:
+        return storage.modified(key) < cutoff
+    except FileNotFoundError:
+        return False
 
 
 def init_app(app: Flask) -> None:
@@ -234,6 +280,8 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(sla_cli)
     app.cli.add_command(scheduler_cmd)
     app.cli.add_command(serve_cmd)
+    from .mail.catcher import mailcatcher_cmd  # the demo's mail catcher (needs the dev extra)
+    app.cli.add_command(mailcatcher_cmd)
 
 
 @click.command("workflow")

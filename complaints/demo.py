@@ -7,7 +7,8 @@ same shape as a real one.
 from __future__ import annotations
 
 import random
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -125,6 +126,47 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
             f"{tickets} tickets; every password is {DEMO_PASSWORD}")
 
 
+class _Hours:
+    """An office's opening hours and holidays, to keep demo times where a real office's are."""
+
+    def __init__(self, office: Office) -> None:
+        from .sla.policies import office_holidays, office_week
+
+        self.week = office_week(office)
+        self.holidays = {h.day for h in office_holidays(office)}
+        self.zone = ZoneInfo(office.timezone)
+
+    def _open(self, day) -> tuple[time, time] | None:  # noqa: ANN001
+        return None if day in self.holidays else self.week.get(day.weekday())
+
+    def back(self, rng: random.Random, moment: datetime) -> datetime:
+        """``moment`` when the office is open then, else a time in the last opening before it."""
+        local = moment.astimezone(self.zone)
+        for _ in range(30):
+            hours = self._open(local.date())
+            if hours and hours[0] <= local.time() < hours[1]:
+                return local.astimezone(moment.tzinfo)
+            if hours and local.time() >= hours[1]:
+                closes = datetime.combine(local.date(), hours[1], self.zone)
+                span = int((closes - datetime.combine(local.date(), hours[0], self.zone)).total_seconds() // 60)
+                return (closes - timedelta(minutes=rng.randint(1, max(1, min(span, 240))))).astimezone(moment.tzinfo)
+            local = datetime.combine(local.date() - timedelta(days=1), time(23, 59), self.zone)
+        return moment
+
+    def forward(self, rng: random.Random, moment: datetime) -> datetime:
+        """``moment`` when the office is open then, else a little after the next opening."""
+        local = moment.astimezone(self.zone)
+        for _ in range(30):
+            hours = self._open(local.date())
+            if hours and hours[0] <= local.time() < hours[1]:
+                return local.astimezone(moment.tzinfo)
+            if hours and local.time() < hours[0]:
+                opens = datetime.combine(local.date(), hours[0], self.zone)
+                return (opens + timedelta(minutes=rng.randint(0, 45))).astimezone(moment.tzinfo)
+            local = datetime.combine(local.date() + timedelta(days=1), time(0, 0), self.zone)
+        return moment
+
+
 # How far along the workflow each demo ticket goes, with weights.
 _PATHS = [
     ("new", 12), ("rejected", 6), ("triaged", 14), ("awaiting", 8),
@@ -139,7 +181,11 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
     clerk = rng.choice(people["clerks"])
     sup = people["supervisors"][0]
     kind = Kind.COMPLAINT if rng.random() < 0.6 else Kind.ERROR
-    t = now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600))
+    # Logged, and handled, while the office is open: the demo's SLA figures look like a real office's.
+    if "hours" not in people:
+        people["hours"] = _Hours(office)
+    hours = people["hours"]
+    t = hours.back(rng, now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600)))
     description, category, product, cause = rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS)
     raw = {
         "kind": kind.value,
@@ -148,7 +194,7 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
         "category": category,
         "items": [{"number": _item_number(rng, product), "product": product}] if product else [],
         "description": description,
-        "occurred_at": (t - timedelta(hours=rng.randint(0, 48))).isoformat(),
+        "occurred_at": hours.back(rng, t - timedelta(hours=rng.randint(0, 48))).isoformat(),
         "clerk": clerk.email if rng.random() < 0.7 else None,
     }
     if kind == Kind.COMPLAINT or rng.random() < 0.3:
@@ -157,9 +203,12 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
     ticket = log_ticket(clerk, raw, now=t)
     path = rng.choices([p for p, _w in _PATHS], weights=[w for _p, w in _PATHS])[0]
 
+    when = hours
+
     def step(event: str, data: dict, hours: float) -> None:
         nonlocal t
-        t = min(t + timedelta(hours=hours), now)
+        later = when.forward(rng, t + timedelta(hours=hours))
+        t = later if later <= now else max(t, when.back(rng, now))
         fire_event(ticket, sup, event, data, version=ticket.version, now=t)
 
     if path == "new":

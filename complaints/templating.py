@@ -15,8 +15,14 @@ from .workflow import BY_EVENT, RECORDS, TRANSITIONS
 
 
 def _dt(value: datetime | None, fmt: str = "medium") -> str:
+    """A time in the user's zone and language; fmt "minutes" is the medium date with the time to the minute
+    (for when something happened or was logged: the seconds are noise there)."""
     if value is None:
         return ""
+    if fmt == "minutes":
+        loc = get_locale()
+        fmt = (str(loc.datetime_formats["medium"]).replace("{1}", loc.date_formats["medium"].pattern)
+               .replace("{0}", loc.time_formats["short"].pattern))
     return format_datetime(value, fmt)
 
 
@@ -74,7 +80,7 @@ def _payload_value(event: str, name: str, value: Any) -> str:
         return gettext("Yes") if value else gettext("No")
     if f is not None and f.type == "datetime" and isinstance(value, str):
         try:
-            return _dt(datetime.fromisoformat(value))
+            return _dt(datetime.fromisoformat(value), "minutes")
         except ValueError:
             return value
     if isinstance(value, str):

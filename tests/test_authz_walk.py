@@ -44,6 +44,8 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "auth.login": ("GET", "/login", None, {"anon": 200, "other": 302}),  # signed in: on to the queue
     "auth.logout": ("POST", "/logout", {}, {"other": 302}),
     "auth.account": ("GET", "/account", None, {"anon": WEB_ANON, "other": 200}),
+    # Nobody's token 999: the same 404 whether it is another user's or does not exist.
+    "auth.revoke_own_token": ("POST", "/account/tokens/999/revoke", {}, {"anon": WEB_ANON, "other": 404}),
     "admin.offices": ("GET", "/admin/offices", None, ADMIN_ONLY),
     "admin.office_new": ("GET", "/admin/offices/new", None, ADMIN_ONLY),
     "admin.office_edit": ("GET", "/admin/offices/SH-0101", None, ADMIN_ONLY),
@@ -53,6 +55,7 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "admin.user_reset_password": ("POST", "/admin/users/{U}/password", {"password": "new-password-1"},
                                   {"anon": WEB_ANON, "admin": 200, "other": 403}),
     "admin.user_toggle_active": ("POST", "/admin/users/{U}/active", {}, ADMIN_ONLY_POST),
+    "admin.user_revoke_tokens": ("POST", "/admin/users/{U}/tokens/revoke", {}, ADMIN_ONLY_POST),
     "sla.policies": ("GET", "/admin/sla", None, ADMIN_ONLY),
     "sla.policy_edit": ("GET", "/admin/sla/complaint/low", None, ADMIN_ONLY),
     "sla.calendar": ("GET", "/admin/offices/SH-0101/calendar", None, ADMIN_ONLY),
@@ -95,6 +98,7 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "api.patch_user": ("PATCH", "/api/v1/users/{U}", {"name": "王芳芳"}, API_ADMIN_ONLY),
     "api.reset_user_password": ("POST", "/api/v1/users/{U}/password", {"password": "another-pass-1"},
                                 API_ADMIN_ONLY),
+    "api.revoke_user_tokens": ("POST", "/api/v1/users/{U}/tokens/revoke", {}, API_ADMIN_ONLY),
     "api.list_sla_policies": ("GET", "/api/v1/sla-policies", None, API_ADMIN_ONLY),
     "api.get_sla_policy": ("GET", "/api/v1/sla-policies/complaint/low", None, API_ADMIN_ONLY),
     "api.put_sla_policy": ("PUT", "/api/v1/sla-policies/complaint/low", SLA, API_ADMIN_ONLY),

@@ -302,3 +302,71 @@ def test_with_s3_storage_the_backup_names_the_bucket_and_copies_nothing(app, wor
     assert lines[0]["files"] == "not copied"
     assert {"files": "not copied", "storage": "s3://evidence-bucket/complaints"} in lines
     assert not any(isinstance(line, dict) and "file" in line for line in lines)
+
+
+# Writing the file: never over an existing one by accident, never readable by other users.
+
+
+def test_backup_refuses_to_overwrite_a_file_without_force(filled, tmp_path):
+    out = tmp_path / "b.jsonl.gz"
+    runner = filled.test_cli_runner()
+    assert runner.invoke(args=["backup", str(out)]).exit_code == 0
+    first = out.read_bytes()
+    result = runner.invoke(args=["backup", str(out)])
+    assert result.exit_code != 0 and "already exists" in result.output and "--force" in result.output
+    assert out.read_bytes() == first and not list(tmp_path.glob("*.part"))
+    other = tmp_path / "notes.txt"
+    other.write_text("not a backup")
+    assert runner.invoke(args=["backup", str(other)]).exit_code != 0
+    assert other.read_text() == "not a backup"
+    result = runner.invoke(args=["backup", "--force", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "backup written" in result.output and out.read_bytes() != first
+
+
+def test_a_backup_file_is_readable_by_its_owner_only(filled, tmp_path):
+    import os
+    import stat
+
+    out, old = tmp_path / "b.jsonl.gz", os.umask(0)  # even with a permissive umask
+    try:
+        runner = filled.test_cli_runner()
+        assert runner.invoke(args=["backup", str(out)]).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        out.chmod(0o644)  # an older backup, world-readable: replaced, it is private
+        assert runner.invoke(args=["backup", "--force", str(out)]).exit_code == 0
+        assert stat.S_IMODE(out.stat().st_mode) == 0o600
+        (tmp_path / "instance").mkdir()
+        filled.instance_path = str(tmp_path / "instance")
+        result = runner.invoke(args=["backup"])  # the default folder is private too
+        assert result.exit_code == 0, result.output
+        folder = tmp_path / "instance" / "backups"
+        assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+        assert [stat.S_IMODE(p.stat().st_mode) for p in folder.iterdir()] == [0o600]
+    finally:
+        os.umask(old)
+
+
+def test_a_backup_of_an_empty_database_never_replaces_one_with_rows(filled, tmp_path):
+    out = tmp_path / "b.jsonl.gz"
+    assert filled.test_cli_runner().invoke(args=["backup", str(out)]).exit_code == 0
+    good = out.read_bytes()
+    empty_url = f"sqlite:///{tmp_path / 'empty.sqlite3'}"  # the wrong environment: a new, empty database
+    _migrate(empty_url)
+    wrong = create_app("testing", {"SQLALCHEMY_DATABASE_URI": empty_url,
+                                   "ATTACHMENTS_DIR": str(tmp_path / "other-files")})
+    with wrong.app_context():
+        runner = wrong.test_cli_runner()
+        result = runner.invoke(args=["backup", "--force", str(out)])
+        assert result.exit_code != 0 and "empty" in result.output, result.output
+        assert out.read_bytes() == good and not list(tmp_path.glob("*.part"))
+        junk = tmp_path / "junk.bin"  # a file that is not a readable backup may hold something too
+        junk.write_bytes(b"\x00precious")
+        assert runner.invoke(args=["backup", "--force", str(junk)]).exit_code != 0
+        assert junk.read_bytes() == b"\x00precious"
+        # An empty database may still be backed up: to a new file, or over a backup of an empty one.
+        fresh = tmp_path / "fresh.jsonl.gz"
+        assert runner.invoke(args=["backup", str(fresh)]).exit_code == 0
+        result = runner.invoke(args=["backup", "--force", str(fresh)])
+        assert result.exit_code == 0, result.output
+        db.engine.dispose()

@@ -396,3 +396,17 @@ def test_the_ticket_page_shows_items_and_the_kept_state_events_in_words(world, a
     history = page.text.split('class="history"', 1)[1]
     assert "By phone" in history and "Wrong number" in history and "号码错误" in history
     assert "wrong_number" not in history
+
+
+def test_when_it_happened_starts_at_now_on_the_offices_clock(world, login):
+    """A counter complaint needs no time typed: the field holds the office's local time now."""
+    from datetime import UTC, datetime
+    from zoneinfo import ZoneInfo
+
+    before = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    page = login(world.clerk_a).get("/tickets/new").get_data(as_text=True)
+    after = datetime.now(UTC).astimezone(ZoneInfo("Asia/Shanghai"))
+    shown = re.search(r'id="occurred_at" name="occurred_at"[^>]*value="([^"]+)"', page) or re.search(
+        r'value="([^"]+)"[^>]*id="occurred_at"', page)
+    assert shown, page[:2000]
+    assert shown.group(1) in {before.strftime("%Y-%m-%dT%H:%M"), after.strftime("%Y-%m-%dT%H:%M")}

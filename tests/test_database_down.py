@@ -67,7 +67,7 @@ class Gate:
 
 
 def test_health_answers(client):
-    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up"}
+    assert client.get("/healthz").get_json() == {"status": "ok", "database": "up", "ratelimit_store": "up"}
 
 
 @pytest.mark.postgres

@@ -1,9 +1,12 @@
 """End to end in a real browser (Debian's chromium via Playwright) against a live server.
 
-The whole journey runs once in Chinese and once in English, on a phone-sized screen, and
-saves a screenshot of each step under tests/screenshots/<language>/ (printed at the end of
-the run). Skipped, saying why, when chromium or Playwright is missing; `.ci/run` installs
-chromium (`apt-get install -y chromium`).
+The whole journey runs in Chinese and in English, each on a phone-sized screen (390 px) and
+on a desktop (1366 px), and saves a screenshot of each step under
+tests/screenshots/<language>/<width>px/ (printed at the end of the run). Every page it shows
+is also checked: nothing scrolls sideways, no duration over 48 hours is written in hours,
+and on the desktop no table cell is narrower than two Chinese characters (the squeeze that
+wrapped 投诉 one character a line). Skipped, saying why, when chromium or Playwright is
+missing; `.ci/run` installs chromium (`apt-get install -y chromium`).
 """
 
 from __future__ import annotations
@@ -18,8 +21,8 @@ import pytest
 from werkzeug.serving import make_server
 
 from complaints.extensions import db
-from complaints.models import Ticket
-from tests.conftest import PASSWORD
+from complaints.models import Ticket, User
+from tests.conftest import PASSWORD, complaint_body, free_port
 
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = Path(__file__).resolve().parent / "screenshots"
@@ -56,15 +59,59 @@ def browser() -> Iterator[object]:
             b.close()
 
 
+PHONE, DESKTOP = 390, 1366
+
+# Every table cell on a desktop, as wide as its content box is: a column squeezed below two
+# Chinese characters wraps 投诉 as 投/诉. Cells not shown (a closed <details>) are left out.
+CELL_WIDTHS = """() => [...document.querySelectorAll('td, th')].filter(c => c.getClientRects().length
+    && getComputedStyle(c).display === 'table-cell').map(c => {
+  const s = getComputedStyle(c);
+  return {text: c.innerText.trim().slice(0, 40), font: parseFloat(s.fontSize),
+          width: c.clientWidth - parseFloat(s.paddingLeft) - parseFloat(s.paddingRight)};
+})"""
+
+LONG_IN_HOURS = re.compile(r"(\d{2,})\s*(?:小时|h\b|hours?\b)")
+
+
+def durations_in_hours_over_48(text: str) -> list[str]:
+    """Durations over two days written in hours ("超时 603 小时 38 分钟", "416 h 08 min"):
+    a person reads those as days and hours."""
+    return [m.group(0) for m in LONG_IN_HOURS.finditer(text) if int(m.group(1)) > 48]
+
+
+def squeezed_cells(page) -> list[str]:  # noqa: ANN001
+    """The table cells on the page narrower than two characters of their own font."""
+    return [f"{c['text']!r}: {c['width']:.0f}px < 2 x {c['font']:.0f}px"
+            for c in page.evaluate(CELL_WIDTHS) if c["width"] < 2 * c["font"] - 0.5]
+
+
+def test_the_checks_catch_what_they_are_for():
+    assert durations_in_hours_over_48("超时 603 小时 38 分钟 · Overdue by 416 h 08 min · 72 hours") == [
+        "603 小时", "416 h", "72 hours"]
+    assert durations_in_hours_over_48("剩余 47 小时 · 2 天 3 小时 · 48 h 00 min · 09:30 · 24x7") == []
+
+
+def has_chinese_font() -> bool:
+    """Without a Chinese font chromium draws boxes narrower than the characters: the
+    screenshots show nothing and the widths measured mean nothing."""
+    import shutil
+    import subprocess
+
+    return bool(shutil.which("fc-list")) and bool(subprocess.run(
+        ["fc-list", ":lang=zh"], capture_output=True, text=True, check=False).stdout.strip())
+
+
 class Journey:
-    def __init__(self, browser, base: str, lang: str) -> None:  # noqa: ANN001
-        self.browser, self.base, self.lang, self.step = browser, base, lang, 0
+    def __init__(self, browser, base: str, lang: str, width: int = PHONE) -> None:  # noqa: ANN001
+        assert lang != "zh_CN" or has_chinese_font(), \
+            "no Chinese font for chromium: apt-get install -y fonts-wqy-microhei (.ci/run installs it)"
+        self.browser, self.base, self.lang, self.width, self.step = browser, base, lang, width, 0
         self.csp_violations: list[str] = []  # the policy allows no inline script or style
-        self.folder = SHOTS / lang
+        self.folder = SHOTS / lang / f"{width}px"
         self.folder.mkdir(parents=True, exist_ok=True)
 
     def page(self, user=None):  # noqa: ANN001, ANN201
-        page = self.browser.new_page(viewport={"width": 390, "height": 844},
+        page = self.browser.new_page(viewport={"width": self.width, "height": 844 if self.width == PHONE else 768},
                                      locale="zh-CN" if self.lang == "zh_CN" else "en-US")
         page.on("console", lambda msg: self.csp_violations.append(msg.text)
                 if "Content Security Policy" in msg.text else None)
@@ -79,7 +126,11 @@ class Journey:
     def shot(self, page, name: str) -> None:  # noqa: ANN001
         self.step += 1
         page.screenshot(path=str(self.folder / f"{self.step:02d}-{name}.png"), full_page=True)
-        assert page.evaluate("document.documentElement.scrollWidth") <= 391, f"{name}: scrolls sideways"
+        where = f"{self.lang} {self.width}px {name}"
+        assert page.evaluate("document.documentElement.scrollWidth") <= self.width + 1, f"{where}: scrolls sideways"
+        assert durations_in_hours_over_48(page.inner_text("body")) == [], f"{where}: say days, not hundreds of hours"
+        if self.width == DESKTOP:
+            assert squeezed_cells(page) == [], f"{where}: table cells squeezed"
 
 
 def fire(page, event: str, fill) -> None:  # noqa: ANN001
@@ -103,12 +154,40 @@ def _photo(tmp_path: Path) -> Path:
     return path
 
 
+def _overdue_reminders_that_could_not_be_sent(app, world) -> None:  # noqa: ANN001
+    """Tickets logged ten days ago (overdue by far more than 48 hours) and their reminders,
+    waiting in the outbox after a try at a mail server that refused the connection."""
+    from datetime import UTC, datetime, timedelta
+
+    from complaints.mail.delivery import deliver
+    from complaints.sla.scan import decide
+    from complaints.tickets.operations import log_ticket
+
+    now = datetime.now(UTC)
+    for i in range(4):
+        log_ticket(world.clerk_a, complaint_body(occurred_at="2026-01-05T09:00:00+08:00",
+                                                 customer_name="李女士", customer_phone="13900001111"),
+                   now=now - timedelta(days=10, minutes=i))
+    db.session.commit()
+    decide(now)
+    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port(), SMTP_STARTTLS=False, SMTP_USER="",
+                      SMTP_TIMEOUT=2)
+    deliver(app.config, now)
+    db.session.commit()
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
 @pytest.mark.parametrize("lang", ["zh_CN", "en"])
-def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, request, tmp_path):
+def test_the_whole_journey_in_a_browser(app, live_server, browser, world, lang, width, request, tmp_path):
+    from complaints.admin.operations import create_user
+
+    long_email = "zhang.xiaoming.customer-service-supervisor@xuhui-district.shanghai.example.com"
+    create_user(long_email, "张晓明", "supervisor", ["SH-0101"], PASSWORD)
     for user in world.users().values():
         user.locale = lang
     db.session.commit()
-    j = Journey(browser, live_server, lang)
+    _overdue_reminders_that_could_not_be_sent(app, world)
+    j = Journey(browser, live_server, lang, width)
     words = TEXT[lang]
 
     # A clerk logs a damaged-parcel complaint at the counter, with the item number and a photo
@@ -135,14 +214,35 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
     thumb.wait_for()
     assert clerk.evaluate("img => img.complete && img.naturalWidth > 0", thumb.element_handle())
     assert thumb.bounding_box()["width"] <= 390
+    facts = clerk.inner_text(".facts")
+    assert not re.search(r"\d:\d\d:\d\d", facts), f"times of occurrence and logging to the minute: {facts}"
     j.shot(clerk, "logged")
     clerk.click(f"a[href='/tickets/{ref}/slip']")
     assert ref in clerk.inner_text(".ref") and "EA123456785CN" in clerk.inner_text("body")
     j.shot(clerk, "slip")
 
+    # The clerk finds it in the queue, next to the ones long overdue, and by the customer's name.
+    clerk.goto(f"{live_server}/tickets")
+    assert ref in clerk.inner_text("main")
+    j.shot(clerk, "queue")
+    clerk.goto(f"{live_server}/")
+    if width == PHONE:  # the search box is in the header; on a phone the search page has its own
+        clerk.goto(f"{live_server}/search")
+        clerk.fill("#q-page", "王先生")
+        clerk.click("main button[type=submit]")
+    else:
+        clerk.fill("header input[name=q]", "王先生")
+        clerk.keyboard.press("Enter")
+    clerk.wait_for_load_state()
+    assert ref in clerk.inner_text("main")
+    j.shot(clerk, "search")
+
     # A supervisor triages, resolves (the clerk at fault) and follows it up.
     sup = j.page(world.sup_a)
     j.shot(sup, "dashboard-supervisor")
+    sup.goto(f"{live_server}/tickets/{ref}/events/triage")  # an action on a page of its own
+    assert not re.search(r"版本|Version", sup.inner_text("main")), "the internal version counter is shown"
+    j.shot(sup, "event")
     sup.goto(f"{live_server}/tickets/{ref}")
     fire(sup, "triage", lambda p: (p.select_option("#triage-severity", "high"),
                                    p.select_option("#triage-category", "damage"),
@@ -175,6 +275,21 @@ def test_the_whole_journey_in_a_browser(live_server, browser, world, lang, reque
     text = customer.inner_text("main")
     assert ref in text and words["closed"] in text and "13812345678" not in text and "王先生" not in text
     j.shot(customer, "status")
+
+    # The admin looks after people and the reminders that could not be sent.
+    admin = j.page(world.admin)
+    admin.goto(f"{live_server}/admin/users")
+    assert long_email in admin.inner_text("main")
+    j.shot(admin, "users")
+    user_id = db.session.scalar(db.select(User.id).where(User.email == long_email))
+    admin.goto(f"{live_server}/admin/users/{user_id}")
+    assert long_email in admin.inner_text("h1")
+    j.shot(admin, "user")
+    admin.goto(f"{live_server}/admin/outbox")
+    assert admin.locator("main table button[type=submit]").count() > 0
+    j.shot(admin, "outbox")
+    admin.goto(f"{live_server}/admin/sla")
+    j.shot(admin, "sla-policies")
     assert j.csp_violations == [], j.csp_violations
 
 

@@ -44,8 +44,8 @@ def test_export_follows_the_filters_and_the_scope(world, login, make_ticket):
 
 
 def test_clerks_get_masked_phones_and_bad_filters_a_message(world, login, make_ticket):
-    make_ticket()
-    rows = _rows(login(world.clerk_a).get("/tickets/export.csv"))
+    make_ticket()  # logged by clerk_a: another clerk of the office has no call to make
+    rows = _rows(login(world.clerk_a2).get("/tickets/export.csv"))
     assert rows[1][11] == "138****5678"
     assert login(world.clerk_a).get("/tickets/export.csv?state=lost").status_code == 422
 
@@ -62,3 +62,11 @@ def test_a_large_export_streams_in_chunks(world, login):
     assert len(chunks) > 3  # sent piece by piece, not built whole
     text = b"".join(chunks).decode("utf-8-sig")
     assert len(list(csv.reader(io.StringIO(text)))) == 3001
+
+
+@pytest.mark.parametrize("url", ["/tickets/export.csv", "/scorecards/export.csv?office=SH-0101&month=2026-10"])
+def test_csv_answers_name_their_charset_once(world, login, url):
+    resp = login(world.sup_a).get(url)
+    assert resp.status_code == 200
+    assert resp.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert resp.headers.getlist("Content-Type") == ["text/csv; charset=utf-8"]

@@ -135,7 +135,8 @@ def _redis_answers() -> bool:
 @pytest.mark.skipif(not _redis_answers(), reason="no Redis at 127.0.0.1:6379")
 def test_login_limits_are_shared_between_workers_through_redis(database_url, world):
     """Two app instances stand for two workers: failures counted by one are seen by the other."""
-    config = {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/0",
+    # Redis database 12 is the tests' own (tests/test_limits_and_proxies.py: REDIS_TEST_DB), never production's 0.
+    config = {"SQLALCHEMY_DATABASE_URI": database_url, "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379/12",
               "RATELIMIT_KEY_PREFIX": f"complaints-test-{uuid.uuid4().hex}",
               "LOGIN_LIMIT_PER_ACCOUNT": "3 per minute"}
     first, second = create_app("testing", config), None

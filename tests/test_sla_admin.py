@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date, time
 
 import pytest
+from flask_babel import force_locale
 from sqlalchemy import select
 
 from complaints.domain import Kind, Severity
@@ -133,8 +135,43 @@ def test_holidays_import_adds_to_the_list(world, login):
     days = db.session.scalars(select(Holiday.day).where(Holiday.office_id == world.office_a.id)).all()
     assert len(days) == 4
     bad = client.post("/admin/offices/SH-0101/holidays/import", data={"import-text": "2027-13-01"})
-    assert bad.status_code == 422 and "line 1" in bad.text
+    assert bad.status_code == 422 and "Line 1 is not a date" in bad.text
     assert len(db.session.scalars(select(Holiday)).all()) == 4
+
+
+def _checked(page: str, name: str) -> bool:
+    tag = re.search(rf'<input[^>]*name="{name}"[^>]*>', page)
+    return tag is not None and "checked" in tag.group(0)
+
+
+def test_a_failed_import_shows_the_calendar_as_stored_and_says_which_line(world, login):
+    """Issue 15, item 2: the page looked wiped, saved to the import URL, and garbled the line."""
+    client = login(world.admin)
+    client.post("/admin/offices/SH-0101/calendar", data=_week_form())
+    bad = client.post("/admin/offices/SH-0101/holidays/import",
+                      data={"import-text": "2027-02-16 春节\n\n# note\nbad line\n2027-02-30"})
+    assert bad.status_code == 422
+    page = bad.text
+    # The stored week and holidays are shown, not an empty form.
+    assert all(_checked(page, f"open{d}") for d in range(5)) and not _checked(page, "open5")
+    assert 'value="09:00"' in page and 'value="18:00"' in page
+    assert "2026-12-25 圣诞" in page and "2027-01-01 元旦" in page
+    # The week's form saves to the calendar, not to the import URL; the pasted text is kept.
+    assert 'action="/admin/offices/SH-0101/calendar"' in page
+    assert "bad line" in page and 'id="import-text-error"' in page
+    # One sentence per bad line, the number in its place and the typed text quoted (zh).
+    assert "第 4 行不是日期" in page or "Line 4 is not a date" in page
+    assert "第 4: bad line" not in page and "line 4: bad line" not in page
+    from complaints.sla.operations import bad_lines_message
+
+    with force_locale("en"):
+        assert bad_lines_message([(4, "bad line"), (5, "2027-02-30")]) == (
+            "Line 4 is not a date (YYYY-MM-DD): “bad line”. "
+            "Line 5 is not a date (YYYY-MM-DD): “2027-02-30”.")
+    # Saving from that page keeps the calendar as it was.
+    again = client.post("/admin/offices/SH-0101/calendar", data=_week_form())
+    assert again.status_code == 302
+    assert len(db.session.scalars(select(Holiday)).all()) == 2
 
 
 def test_sla_pages_are_for_admins_only(world, login):

@@ -58,3 +58,15 @@ def test_allowed_events_follow_role_state_and_scope(world, make_ticket):
     assert [e.event for e in allowed_events(t, world.admin, now)] == ["triage", "reject", "add_note",
                                                                       "contact_customer"]
     assert all(world.admin.role in e.roles or e.roles == frozenset(Role) for e in allowed_events(t, world.admin, now))
+
+
+def test_the_description_lists_the_400_every_path_can_give(app, world, api):
+    """A NUL byte in the query string is a 400 on every API path: the OpenAPI must say so."""
+    client = api(world.sup_a)
+    spec = client.get("/openapi.json").get_json()
+    for path, operations in spec["paths"].items():
+        for method, op in operations.items():
+            assert "400" in op["responses"], (method, path)
+    for path in ("/tickets", "/workflow", "/offices", "/scorecards", "/sla-policies"):
+        resp = client.get(path + "?x=%00")
+        assert resp.status_code == 400 and resp.get_json()["error"], path

@@ -15,6 +15,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..auth.passwords import refusal as password_refusal
+from ..auth.tokens import end_credentials, revoke_tokens
 from ..domain import Role
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
@@ -198,6 +199,8 @@ def update_user(user: User, changes: dict[str, Any], actor: User | None = None) 
         elif actor is not None and actor.id == user.id and changes["active"] is False:
             errors["active"] = _("You cannot deactivate yourself.")
         else:
+            if user.active and changes["active"] is False:
+                end_credentials(user)  # signed out everywhere, tokens revoked (reactivation revives none)
             user.active = changes["active"]
     if "locale" in changes:
         if changes["locale"] not in ("zh_CN", "en", None):
@@ -216,14 +219,22 @@ def update_user(user: User, changes: dict[str, Any], actor: User | None = None) 
 
 
 def reset_password(user: User, password: str | None = None) -> str:
-    """Set a new password (a random one when none is given) and return it."""
+    """Set a new password (a random one when none is given) and return it. The user's sessions
+    and tokens end, and the password must be changed at the next sign-in."""
     errors: dict[str, str] = {}
     password = _password(password, errors) if password is not None else secrets.token_urlsafe(9)
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
     user.set_password(password)
+    user.must_change_password = True
+    end_credentials(user)
     db.session.flush()
     return password
+
+
+def revoke_user_tokens(user: User) -> int:
+    """Revoke every API token of ``user``; returns how many still worked or were unrevoked."""
+    return revoke_tokens(user)
 
 
 __all__ = [
@@ -232,6 +243,7 @@ __all__ = [
     "create_user",
     "office_by_code",
     "reset_password",
+    "revoke_user_tokens",
     "update_office",
     "update_user",
     "user_by_email",

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 
+from ..auth.tokens import expires_at, live_tokens
 from ..authz import is_admin
 from ..domain import Role, choices
 from ..errors import InvalidInput
@@ -143,7 +144,7 @@ def user_edit(user_id: int):
     elif form.errors:
         status = 422
     return render_template("admin/user_form.html", form=form, user=user,
-                           confirm=ConfirmForm()), status
+                           confirm=ConfirmForm(), tokens=live_tokens(user), expires_at=expires_at), status
 
 
 @bp.post("/users/<int:user_id>/active")
@@ -170,5 +171,18 @@ def user_reset_password(user_id: int):
         abort(400)
     password = ops.reset_password(user)
     db.session.commit()
-    # Shown once, on the admin's screen only, to hand over to the user.
-    return render_template("admin/password_reset.html", user=user, password=password)
+    # Shown once, on the admin's screen only, to hand over to the user, who must replace it at the
+    # next sign-in; the browser may not keep the page (no back button, no cache).
+    return render_template("admin/password_reset.html", user=user, password=password), 200, {
+        "Cache-Control": "no-store"}
+
+
+@bp.post("/users/<int:user_id>/tokens/revoke")
+def user_revoke_tokens(user_id: int):
+    user = db.session.get(User, user_id) or abort(404)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    count = ops.revoke_user_tokens(user)
+    db.session.commit()
+    flash(_("API tokens of %(email)s revoked: %(n)d.", email=user.email, n=count), "success")
+    return redirect(url_for("admin.user_edit", user_id=user.id))

@@ -33,6 +33,9 @@ def _authenticate() -> None:
     g.api_user = user
     # Read now, as a string: a message built after a failed flush must not touch the ORM.
     g.api_locale = user.locale
+    if user.must_change_password:
+        # An admin reset the password (which revoked every older token): nothing until it is changed.
+        raise Forbidden(_("Your password was reset: change it at /account before using the API."))
 
 
 @bp.after_request

@@ -117,3 +117,13 @@ def reset_user_password(email: str):
     password = ops.reset_password(user, body.get("password"))
     db.session.commit()
     return jsonify({"email": user.email, "password": password})
+
+
+@bp.post("/users/<email>/tokens/revoke")
+def revoke_user_tokens(email: str):
+    """Revoke every API token of the user (an administrator's own included, when it is theirs)."""
+    require_admin()
+    user = ops.user_by_email(email)
+    count = ops.revoke_user_tokens(user)
+    db.session.commit()
+    return jsonify({"email": user.email, "revoked": count})

@@ -69,10 +69,11 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
 def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {ok: {"description": "OK", "content": {
         "application/json": {"schema": ok_schema}}}}
-    text = {"400": "Bad request", "401": "No valid token", "403": "Role or office scope",
-            "404": "Not found", "409": "Wrong state or stale version", "410": "Redacted",
-            "422": "Invalid input, per field"}
-    for code in ("401",) + codes:
+    text = {"400": "Bad request (e.g. a NUL byte in the address or query string)", "401": "No valid token",
+            "403": "Role or office scope", "404": "Not found", "409": "Wrong state or stale version",
+            "410": "Redacted", "422": "Invalid input, per field"}
+    # Every operation can answer 400: the address itself is checked before any route (NUL bytes).
+    for code in dict.fromkeys(("400", "401", *codes)):
         out[code] = {"description": text[code],
                      "content": {"application/json": {"schema": ERROR}}}
     return out
@@ -150,9 +151,18 @@ def build_spec() -> dict[str, Any]:
                 },
                 "post": {
                     "operationId": "logTicket",
+                    "parameters": [
+                        {"name": "Idempotency-Key", "in": "header", "required": False,
+                         "description": "The same key from the same user within 24 hours answers 200 with "
+                                        "the ticket the first request logged instead of logging another.",
+                         "schema": {"type": "string", "minLength": 1, "maxLength": 100,
+                                    "pattern": "^[\\x20-\\x7e]{1,100}$"}},
+                    ],
                     "requestBody": {"required": True, "content": {"application/json": {
                         "schema": {"$ref": "#/components/schemas/LogTicket"}}}},
-                    "responses": _responses("201", ticket_ref, "400", "403", "422"),
+                    "responses": {**_responses("201", ticket_ref, "400", "403", "422"),
+                                  "200": {"description": "Logged before with this Idempotency-Key",
+                                          "content": {"application/json": {"schema": ticket_ref}}}},
                 },
             },
             "/tickets/{ref}": {
@@ -281,6 +291,14 @@ def build_spec() -> dict[str, Any]:
                             "schema": {"$ref": "#/components/schemas/SlaPolicyInput"}}}},
                         "responses": _responses("200", {"$ref": "#/components/schemas/SlaPolicy"},
                                                 "400", "403", "422")},
+            },
+            "/users/{email}/tokens/revoke": {
+                "post": {"operationId": "revokeUserTokens",
+                         "description": "Revoke every API token of the user (administrators only).",
+                         "parameters": [{"name": "email", "in": "path", "required": True,
+                                         "schema": {"type": "string", "maxLength": 254}}],
+                         "responses": _responses("200", {"type": "object", "properties": {
+                             "email": {"type": "string"}, "revoked": {"type": "integer"}}}, "403", "404")},
             },
             "/users/{email}/password": {
                 "post": {"operationId": "resetPassword",

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 from flask import jsonify, request, url_for
+from sqlalchemy.exc import IntegrityError
 
 from .. import clock
 from ..database import commit_keep_loaded
+from ..extensions import db
 from ..tickets import operations, queries
 from ..tickets.serialize import ticket_to_dict
 from ..workflow import TRANSITIONS
@@ -27,11 +29,31 @@ def list_tickets():
 
 @bp.post("/tickets")
 def create_ticket():
+    """Log a ticket (201). With an ``Idempotency-Key`` header, the same key from the same user within
+    24 hours answers 200 with the ticket the first request logged instead of logging another."""
     user = api_user()
-    ticket = operations.log_ticket(user, json_body(), now=clock.now())
-    commit_keep_loaded()
+    now = clock.now()
+    key = request.headers.get("Idempotency-Key")
+    if key is not None:
+        key = operations.check_idempotency_key(key)
+        first = operations.ticket_for_key(user, key, now)
+        if first is not None:
+            return _logged(first, user, 200)
+    try:
+        ticket = operations.log_ticket(user, json_body(), now=now, idempotency_key=key)
+        commit_keep_loaded()
+    except IntegrityError:
+        db.session.rollback()  # the same key at the same moment: the other request's ticket is the one
+        first = operations.ticket_for_key(user, key, now) if key is not None else None
+        if first is None:
+            raise
+        return _logged(first, user, 200)
+    return _logged(ticket, user, 201)
+
+
+def _logged(ticket, user, status: int):  # noqa: ANN001, ANN202
     body = ticket_to_dict(ticket, user, clock.now())
-    return jsonify(body), 201, {"Location": url_for("api.get_ticket", ref=ticket.ref)}
+    return jsonify(body), status, {"Location": url_for("api.get_ticket", ref=ticket.ref)}
 
 
 @bp.get("/tickets/<ref>")

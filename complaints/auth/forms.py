@@ -24,4 +24,8 @@ class LanguageForm(FlaskForm):
     locale = SelectField(_l("Language"), choices=as_choices([("zh_CN", "中文"), ("en", "English")]))
 
 
-__all__ = ["Email", "LanguageForm", "LoginForm", "PasswordForm"]
+class RevokeTokenForm(FlaskForm):
+    """An empty form: the revoke button with its CSRF token."""
+
+
+__all__ = ["Email", "LanguageForm", "LoginForm", "PasswordForm", "RevokeTokenForm"]

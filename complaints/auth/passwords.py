@@ -6,8 +6,15 @@ account that still has one cannot sign in until an admin resets it.
 
 from __future__ import annotations
 
+import secrets
+from typing import TYPE_CHECKING
+
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
+from werkzeug.security import check_password_hash, generate_password_hash
+
+if TYPE_CHECKING:
+    from ..models import User
 
 DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - published in the README, refused in production
 
@@ -35,3 +42,27 @@ def refuse(password: str) -> bool:
 def refusal(password: str) -> str | None:
     """The message for a password that must not be set here, or None when it may be."""
     return _("This password is published or too common; choose another.") if refuse(password) else None
+
+
+# A hash of a random password, one per hashing method, checked when the account is unknown or
+# deactivated: every sign-in costs one hash check, so its time tells nothing about the account.
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _hash_method() -> str:
+    return current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+
+
+def dummy_hash(method: str | None = None) -> str:
+    method = method or _hash_method()
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def verify(user: User | None, password: str) -> bool:
+    """True when ``user`` exists, is active and ``password`` is theirs; one hash check on every
+    path (against a dummy hash of the same method when there is no usable account)."""
+    usable = user is not None and bool(user.active)
+    matches = check_password_hash(user.password_hash if usable else dummy_hash(), password)
+    return usable and matches

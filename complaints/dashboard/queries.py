@@ -7,10 +7,10 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, literal, select, union_all
+from sqlalchemy import and_, exists, func, literal, or_, select, union_all
 
-from ..authz import is_admin, scoped_tickets
-from ..domain import Category, Kind, State
+from ..authz import is_admin, mask_phone, scoped_tickets, sees_full_phone, tel_uri
+from ..domain import Category, Kind, Role, State
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, User
 
@@ -155,15 +155,36 @@ def _weeks(user: User, starts: list[datetime], now: datetime) -> list[tuple[str,
     return [(s.strftime("%m-%d"), *counts[s]) for s in starts]
 
 
-def clerk_today(user: User, now: datetime, zone: str) -> tuple[list[Ticket], list[Ticket]]:
-    """What the clerk logged today, and the resolved tickets of their offices waiting for a follow-up call."""
+@dataclass
+class FollowUp:
+    """A resolved ticket waiting for its follow-up call, with the number to call when the call is
+    the user's to make (authz.sees_full_phone), else masked and no link. Reads as the ticket."""
+
+    ticket: Ticket
+    phone: str | None
+    tel: str | None
+
+    def __getattr__(self, name: str):
+        return getattr(self.ticket, name)
+
+
+def clerk_today(user: User, now: datetime, zone: str) -> tuple[list[Ticket], list[FollowUp]]:
+    """What the user logged today, and the resolved tickets waiting for a follow-up call: for a
+    clerk those they logged or are assigned (the calls that are theirs), for a supervisor or an
+    admin every one in their offices."""
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
     day_start = datetime.combine(local.date(), datetime.min.time(), tz)
     logged = db.session.scalars(
         select(Ticket).where(Ticket.logged_by_id == user.id, Ticket.created_at >= day_start)
         .order_by(Ticket.created_at.desc()).limit(50)).all()  # the (logged_by, created_at) index's order
-    waiting = db.session.scalars(
-        scoped_tickets(select(Ticket), user).where(Ticket.state == State.RESOLVED)
-        .order_by(Ticket.resolved_at).limit(50)).all()
-    return list(logged), list(waiting)
+    waiting_q = scoped_tickets(select(Ticket), user).where(Ticket.state == State.RESOLVED)
+    if user.role == Role.CLERK:
+        waiting_q = waiting_q.where(or_(Ticket.logged_by_id == user.id, Ticket.assignee_id == user.id))
+    waiting = db.session.scalars(waiting_q.order_by(Ticket.resolved_at).limit(50)).all()
+    follow_ups = []
+    for t in waiting:
+        whole = sees_full_phone(user, t)
+        follow_ups.append(FollowUp(t, t.customer_phone if whole else mask_phone(t.customer_phone),
+                                   tel_uri(t.customer_phone) if whole else None))
+    return list(logged), follow_ups

@@ -12,6 +12,7 @@ recognise as such.
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from collections.abc import Mapping
@@ -199,6 +200,36 @@ def retry_now(row_id: int, now: datetime) -> bool:
     msg.next_attempt_at = now
     msg.lease_until = None
     return True
+
+
+# What went wrong, in a few kinds an admin can act on; the outbox page explains each in the
+# reader's language and keeps the recorded text (English, as the libraries say it) beside it.
+ERROR_KINDS = ("not_configured", "unreachable", "timeout", "tls", "auth", "refused", "other")
+_AUTH_CODES = ("534 ", "535 ", "538 ")
+_TLS = re.compile(r"\bssl|starttls|\btls\b|certificate")
+
+
+def error_kind(error: str | None) -> str | None:
+    """The kind of a recorded delivery error (``last_error``), from its text; None for none."""
+    if not error:
+        return None
+    text = error.lower()
+    detail = text.partition(": ")[2] if text.startswith(("cannot reach", "sending failed", "rejected")) else text
+    if "smtp_host is not set" in text:
+        return "not_configured"
+    if "authentication" in text or detail.startswith(_AUTH_CODES):
+        return "auth"
+    if _TLS.search(text):
+        return "tls"
+    if "timeout" in text or "timed out" in text:
+        return "timeout"
+    if text.startswith("rejected"):
+        return "refused"
+    if text.startswith("cannot reach") or any(word in text for word in (
+            "connectionrefused", "connection refused", "gaierror", "name or service", "unreachable",
+            "disconnected", "connection reset", "connectionreset", "broken pipe")):
+        return "unreachable"
+    return "other"
 
 
 def _describe(exc: BaseException) -> str:

@@ -1,27 +1,42 @@
 """The public status page: reference + last four digits of the phone -> state and next deadline.
 
-Rate-limited per address, answers the same for an unknown reference and wrong digits (so
-it never tells whether a reference exists), shows nothing personal, and keeps the
-reference and digits out of the URL (they are POSTed).
+Rate-limited per address (STATUS_LOOKUP_LIMIT) and per reference: after a few wrong
+digits on one reference (STATUS_LOOKUP_LIMIT_PER_REFERENCE, counted in the rate-limit
+store whatever the address) even the right digits get the wrong-guess answer until the
+window passes, so many addresses together cannot walk the 10,000 endings of one
+reference. Answers the same for an unknown reference and wrong digits (so it never tells
+whether a reference exists), shows nothing personal, and keeps the reference and digits
+out of the URL (they are POSTed).
 """
 
 from __future__ import annotations
 
+import hashlib
 import hmac
+import logging
+from collections.abc import Callable
+from typing import TypeVar
 
 from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from limits import parse_many
+from limits.storage import MemoryStorage
+from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
 from .. import clock
+from ..authz import phone_last_four
 from ..extensions import db, limiter
 from ..models import Ticket
 from ..sla import status as sla_status
 
 bp = Blueprint("public", __name__)
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+_local: RateLimiter | None = None  # per-process counts while the shared store is away
 
 
 class StatusForm(FlaskForm):
@@ -36,12 +51,49 @@ def _limit() -> str:
     return current_app.config["STATUS_LOOKUP_LIMIT"]
 
 
+def _normalise(ref: str) -> str:
+    return ref.strip().upper()[:20]
+
+
+def _counting(action: Callable[[RateLimiter], T]) -> T:
+    """Run against the rate-limit store; when it cannot be reached, against this process (logged)."""
+    global _local  # noqa: PLW0603 - one per process, like the limiter's own fallback
+    try:
+        return action(limiter.limiter)
+    except Exception:  # noqa: BLE001 - the store is away: count in this process instead
+        log.warning("status lookups: rate-limit store unreachable, counting per reference in this process")
+        if _local is None:
+            _local = FixedWindowRateLimiter(MemoryStorage())
+        return action(_local)
+
+
+def _reference_key(ref: str) -> tuple[str, ...]:
+    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "") or "complaints"
+    return prefix, "status-ref", hashlib.sha256(_normalise(ref).encode()).hexdigest()[:32]
+
+
+def _per_reference():  # noqa: ANN202 - limits' RateLimitItem list
+    return parse_many(current_app.config["STATUS_LOOKUP_LIMIT_PER_REFERENCE"])
+
+
+def reference_closed(ref: str) -> bool:
+    """True when this reference has had its wrong digits for the window: no lookup may succeed."""
+    key = _reference_key(ref)
+    return _counting(lambda s: any(not s.test(item, *key) for item in _per_reference()))
+
+
+def count_wrong_guess(ref: str) -> None:
+    key = _reference_key(ref)
+    _counting(lambda s: [s.hit(item, *key) for item in _per_reference()])
+
+
 def lookup(ref: str, digits: str) -> Ticket | None:
     """The ticket when the reference exists and its phone ends with the digits, else None."""
-    ticket = db.session.scalar(select(Ticket).where(Ticket.ref == ref.strip().upper()[:20]))
-    phone = (ticket.customer_phone or "") if ticket else ""
+    ticket = db.session.scalar(select(Ticket).where(Ticket.ref == _normalise(ref)))
+    # The number's own last four digits (a landline's extension is not part of them).
+    last_four = phone_last_four(ticket.customer_phone) if ticket else ""
     # Compare even when there is no ticket, so both refusals take the same path.
-    matches = hmac.compare_digest(phone[-4:].encode(), digits.encode()) and len(phone) >= 4
+    matches = hmac.compare_digest(last_four.encode(), digits.encode()) and len(last_four) == 4
     return ticket if ticket is not None and matches else None
 
 
@@ -51,9 +103,12 @@ def status():
     form = StatusForm()
     result, not_found, state = None, False, 200
     if form.validate_on_submit():
+        closed = reference_closed(form.ref.data)  # decided before this guess counts
         ticket = lookup(form.ref.data, form.digits.data)
         if ticket is None:
-            not_found = True
+            count_wrong_guess(form.ref.data)  # unknown references too: the same path for both
+        if ticket is None or closed:
+            not_found = True  # a closed reference answers exactly as a wrong guess does
         else:
             result = {"ref": ticket.ref, "state": ticket.state, "clock": sla_status.current(ticket, clock.now()),
                       "due_at": getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),

@@ -158,7 +158,7 @@ def export_csv():
              "" if c.change is None else c.change, "" if c.voice_gap is None else c.voice_gap) for c in cards)
 
     filename = f"scorecard-{office.code}-{month}.csv"
-    return Response(stream(header, rows), mimetype="text/csv; charset=utf-8",
+    return Response(stream(header, rows), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 

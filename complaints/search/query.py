@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from sqlalchemy import Select, exists, func, insert, or_, select
+from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
-from ..authz import is_admin, scoped_tickets
+from ..authz import full_phone_visible, is_admin, scoped_tickets
 from ..extensions import db
 from ..models import SearchTerm, Ticket, TicketItem, User
 from .terms import index_terms, normalise, query_terms
@@ -49,7 +49,10 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
             return by_item
     if _DIGITS.match(compact):
         candidates = _terms(user, "tel:" + compact[-4:])
-        stmt = base.where(Ticket.id.in_(candidates), Ticket.customer_phone.like(f"%{compact}"))
+        # Those who see the whole number match any suffix of it; the others what the mask shows.
+        stmt = base.where(Ticket.id.in_(candidates),
+                          or_(and_(full_phone_visible(user), Ticket.customer_phone.like(f"%{compact}")),
+                              _visible_match(compact)))
         return _page(stmt, limit, "phone")
     words = query_terms(q)
     if not words:
@@ -88,6 +91,19 @@ def search(user: User, raw: str, limit: int = LIMIT) -> Results:
 
 FIRST_BATCH, MAX_BATCH = 1024, 16384  # candidate ids per round, read off the driver term's index
 RAREST_PROBE = 2000  # how far each term's index is counted to find the rarest
+
+
+def _visible_match(digits: str) -> ColumnElement[bool]:
+    """What a user who sees the masked number (authz.mask_phone: 138****5678) may match: the last
+    four digits where the mask shows all four (numbers of more than seven characters; the tel:
+    term the caller matches already holds the number's last four), or the whole number. A longer
+    suffix would bring the hidden digits out one search at a time."""
+    phone = Ticket.customer_phone
+    bare = func.replace(func.replace(phone, "-", ""), "+", "")  # 021-64321234 is typed 02164321234
+    whole = or_(bare == digits, bare.like(f"{digits} ext. %"))  # a landline's extension is not typed
+    if len(digits) == 4:
+        return or_(whole, func.length(phone) > 7)
+    return whole
 
 
 def _terms(user: User, term: str) -> Select[tuple[int]]:

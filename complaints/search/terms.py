@@ -39,9 +39,11 @@ def terms(text: str) -> set[str]:
 def index_terms(description: str, customer_name: str | None, phone: str | None) -> list[str]:
     found = terms(description) | terms(customer_name or "")
     words = sorted(found, key=lambda t: (len(t), t))[:MAX_TERMS]
-    digits = "".join(ch for ch in (phone or "") if ch.isdigit())
-    if len(digits) >= 4:
-        words.append("tel:" + digits[-4:])
+    from ..authz import phone_last_four
+
+    last_four = phone_last_four(phone)  # of the number itself, not of a landline's extension
+    if len(last_four) == 4:
+        words.append("tel:" + last_four)
     return words
 
 

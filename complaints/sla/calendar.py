@@ -104,11 +104,12 @@ def _aware(value: datetime) -> None:
         raise ValueError("business time needs aware datetimes")
 
 
-def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[str]]:
+def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[tuple[int, str]]]:
     """Read a plain holiday list: one date per line (YYYY-MM-DD), optionally a name after it.
 
     Blank lines and lines starting with # are skipped. Returns (holidays, errors) where
-    each error names the line, so that nothing typed is silently dropped.
+    each error is (line number, the line as typed, cut short), so that nothing typed is
+    silently dropped.
     """
     found: dict[date, str] = {}
     errors: list[str] = []
@@ -120,7 +121,7 @@ def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[str]]:
         try:
             day = date.fromisoformat(head.strip())
         except ValueError:
-            errors.append(f"{number}: {line[:40]}")
+            errors.append((number, line[:40]))
             continue
         found[day] = name.strip()[:100]
     return sorted(found.items()), errors

@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask_babel import force_locale
+from flask_babel import force_locale, ngettext
 from flask_babel import gettext as _
 
 from ..models import Deadline, Ticket, User
@@ -28,17 +28,75 @@ def when(value: datetime | None, zone: str) -> str:
     return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M")
 
 
-def duration(seconds: int) -> str:
-    """A business-time span as '2 h 05 min' (the sign is the caller's business)."""
+# A working day of a business-hours rule: 8 hours of business time, the unit the shipped
+# policies are written in (480, 1440, 2880 minutes are 1, 3 and 6 working days). A day of
+# a round-the-clock rule is 24 hours.
+WORKING_DAY_MINUTES = 8 * 60
+DAY_MINUTES = 24 * 60
+
+
+def day_minutes(calendar: str) -> int:
+    return DAY_MINUTES if calendar == "24x7" else WORKING_DAY_MINUTES
+
+
+def duration(seconds: int | Mapping[str, Any], calendar: str = "business") -> str:
+    """A span as '3 working days 2 h' (business hours), '2 days 5 h' (24x7) or '2 h 05 min'.
+
+    The sign is the caller's business. A clock as ``status.deadline_to_dict`` gives it may
+    stand for its seconds left and its calendar, so that a template can write
+    ``clock|business_duration``.
+    """
+    if isinstance(seconds, Mapping):
+        calendar = str(seconds.get("calendar") or calendar)
+        seconds = int(seconds.get("business_seconds_left") or 0)
     minutes = abs(int(seconds)) // 60
+    days, rest = divmod(minutes, day_minutes(calendar))
+    if days:
+        hours = rest // 60
+        if calendar == "24x7":
+            if hours:
+                return ngettext("%(num)d day %(h)d h", "%(num)d days %(h)d h", days, h=hours)
+            return ngettext("%(num)d day", "%(num)d days", days)
+        if hours:
+            return ngettext("%(num)d working day %(h)d h", "%(num)d working days %(h)d h", days, h=hours)
+        return ngettext("%(num)d working day", "%(num)d working days", days)
     hours, minutes = divmod(minutes, 60)
-    if hours:
+    if hours and minutes:
         return _("%(h)d h %(m)02d min", h=hours, m=minutes)
+    if hours:
+        return _("%(h)d h", h=hours)
     return _("%(m)d min", m=minutes)
 
 
 def clock_label(clock: str) -> str:
     return {"triage": _("Triage"), "resolve": _("Resolution"), "follow_up": _("Follow-up")}[clock]
+
+
+def standing(seconds_left: int, calendar: str, *, escalated: bool = False, paused: bool = False) -> str:
+    """Time left or overdue, in the words of the clock's calendar: business time, or the clock's."""
+    span = duration(seconds_left, calendar)
+    if calendar == "24x7":
+        if seconds_left >= 0:
+            if paused:
+                return _("%(left)s left when it resumes.", left=span)
+            return _("%(left)s left.", left=span)
+        if escalated:
+            return _("Overdue by %(late)s; escalated to the administrators.", late=span)
+        return _("Overdue by %(late)s.", late=span)
+    if seconds_left >= 0:
+        if paused:
+            return _("%(left)s of business time left when it resumes.", left=span)
+        return _("%(left)s of business time left.", left=span)
+    if escalated:
+        return _("Overdue by %(late)s of business time; escalated to the administrators.", late=span)
+    return _("Overdue by %(late)s of business time.", late=span)
+
+
+def target(minutes: int, calendar: str) -> str:
+    """A policy's target as an admin reads it: '6 working days', '8 h', '30 min'; 0 is 'at once'."""
+    if not minutes:
+        return _("at once")
+    return duration(minutes * 60, calendar)
 
 
 def ticket_url(ticket: Ticket, config: Mapping[str, Any]) -> str:
@@ -55,18 +113,17 @@ def reminder(ticket: Ticket, d: Deadline, level: str, user: User, now: datetime,
     left = clocks.seconds_left(ticket, d, now)
     with force_locale(_locale(user, config)):
         what = clock_label(d.clock)
+        cal = "24x7" if d.always_open else "business"
         if level == "warning":
             subject = _("[%(ref)s] %(what)s due at %(due)s", ref=ticket.ref, what=what, due=when(d.due_at, zone))
-            status = _("%(left)s of business time left.", left=duration(left))
         elif level == "breach":
             subject = _("[%(ref)s] %(what)s overdue since %(due)s", ref=ticket.ref, what=what,
                         due=when(d.due_at, zone))
-            status = _("Overdue by %(late)s of business time.", late=duration(min(left, 0)))
         else:
             subject = _("[%(ref)s] Escalated: %(what)s overdue since %(due)s", ref=ticket.ref, what=what,
                         due=when(d.due_at, zone))
-            status = _("Overdue by %(late)s of business time; escalated to the administrators.",
-                       late=duration(min(left, 0)))
+        status = standing(left if level == "warning" else min(left, 0), cal,
+                          escalated=level not in ("warning", "breach"))
         lines = [
             _("Ticket %(ref)s (%(office)s)", ref=ticket.ref, office=ticket.office.code),
             _("%(what)s is due at %(due)s (%(zone)s).", what=what, due=when(d.due_at, zone), zone=zone),

@@ -107,10 +107,7 @@ def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
         raise InvalidInput(_("The list is too long."), {"holidays": _("At most 20000 characters.")})
     days, bad = parse_holidays(text)
     if bad:
-        raise InvalidInput(
-            _("Some lines are not dates."),
-            {"holidays": _("Not a date (YYYY-MM-DD) on line %(lines)s.", lines=", ".join(bad[:10]))},
-        )
+        raise InvalidInput(_("Some lines are not dates."), {"holidays": bad_lines_message(bad)})
     if replace:
         db.session.execute(delete(Holiday).where(Holiday.office_id == office.id))
         db.session.flush()
@@ -123,6 +120,15 @@ def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
             db.session.add(Holiday(office_id=office.id, day=day, name=name))
     db.session.flush()
     return len(days)
+
+
+def bad_lines_message(bad: list[tuple[int, str]], shown: int = 10) -> str:
+    """One sentence per line that is not a date, quoting what was typed; the rest counted."""
+    parts = [_("Line %(line)d is not a date (YYYY-MM-DD): “%(text)s”.", line=number, text=text)
+             for number, text in bad[:shown]]
+    if len(bad) > shown:
+        parts.append(_("... and %(n)d more.", n=len(bad) - shown))
+    return " ".join(parts)
 
 
 def holidays_text(rows: list[Holiday]) -> str:

@@ -14,11 +14,12 @@ from ..authz import is_admin
 from ..domain import Kind, Severity
 from ..errors import InvalidInput
 from ..extensions import db
-from ..mail.delivery import retry_now
+from ..mail.delivery import error_kind, retry_now
 from ..models import OutboxMessage
 from ..textcheck import as_int
 from . import operations as ops
-from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class
+from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class, policy_form_data
+from .messages import target
 from .policies import all_policies, get_policy, office_holidays, office_week
 
 bp = Blueprint("sla", __name__)
@@ -44,7 +45,7 @@ def _field_errors(form, exc: InvalidInput, mapping: dict[str, str] | None = None
 @bp.get("/sla")
 def policies():
     return render_template("sla/policies.html", policies=all_policies(), kinds=list(Kind),
-                           severities=list(Severity))
+                           severities=list(Severity), target=target)
 
 
 @bp.route("/sla/<kind>/<severity>", methods=["GET", "POST"])
@@ -54,10 +55,13 @@ def policy_edit(kind: str, severity: str):
     except InvalidInput:
         abort(404)
     policy = get_policy(k, s)
-    form = PolicyForm(obj=policy)
+    form = PolicyForm(data=policy_form_data(policy)) if request.method == "GET" else PolicyForm()
     status = 200
     if form.validate_on_submit():
-        raw = {name: form[name].data for name in (*ops.MINUTE_FIELDS, "calendar")}
+        raw = {name: form.target_minutes(name) for name in ops.MINUTE_FIELDS} | {"calendar": form.calendar.data}
+    else:
+        raw = None
+    if raw is not None and None not in raw.values():
         try:
             ops.set_policy(k, s, raw, clock.now())
         except InvalidInput as exc:
@@ -76,18 +80,8 @@ def policy_edit(kind: str, severity: str):
 def calendar(code: str):
     office = admin_ops.office_by_code(code)
     form_cls = calendar_form_class()
-    week = office_week(office)
     holidays = office_holidays(office)
-    if request.method == "GET":
-        data = {"holidays": ops.holidays_text(holidays)}
-        for day in range(7):
-            if day in week:
-                data[f"open{day}"] = True
-                data[f"opens{day}"] = week[day][0].strftime("%H:%M")
-                data[f"closes{day}"] = week[day][1].strftime("%H:%M")
-        form = form_cls(data=data)
-    else:
-        form = form_cls()
+    form = form_cls(data=_stored_calendar(office, holidays)) if request.method == "GET" else form_cls()
     import_form = ImportHolidaysForm(prefix="import")
     status = 200
     if form.validate_on_submit():
@@ -113,6 +107,17 @@ def calendar(code: str):
                            weekdays=WEEKDAYS, holidays=holidays), status
 
 
+def _stored_calendar(office, holidays) -> dict:  # noqa: ANN001
+    """The calendar form's data as stored: the weekly hours and the holiday list."""
+    week = office_week(office)
+    data: dict = {"holidays": ops.holidays_text(holidays)}
+    for day, (opens, closes) in week.items():
+        data[f"open{day}"] = True
+        data[f"opens{day}"] = opens.strftime("%H:%M")
+        data[f"closes{day}"] = closes.strftime("%H:%M")
+    return data
+
+
 @bp.post("/offices/<code>/holidays/import")
 def import_holidays(code: str):
     office = admin_ops.office_by_code(code)
@@ -123,12 +128,14 @@ def import_holidays(code: str):
     try:
         added = ops.set_holidays(office, form.text.data or "", replace=False)
     except InvalidInput as exc:
-        db.session.rollback()
-        flash(f"{exc.message} {' '.join(exc.fields.values())}", "error")
-        form_cls = calendar_form_class()
+        # The stored calendar is shown as it is (nothing was changed), the pasted list kept
+        # with what is wrong beside it.
+        _field_errors(form, exc, {"holidays": "text"})
+        holidays = office_holidays(office)
+        calendar_form = calendar_form_class()(formdata=None, data=_stored_calendar(office, holidays))
         return render_template(
-            "sla/calendar.html", office=office, form=form_cls(formdata=None, data={}), import_form=form,
-            weekdays=WEEKDAYS, holidays=office_holidays(office), import_error=True,
+            "sla/calendar.html", office=office, form=calendar_form, import_form=form,
+            weekdays=WEEKDAYS, holidays=holidays,
         ), 422
     db.session.commit()
     flash(_("%(n)d holidays imported.", n=added), "success")
@@ -152,7 +159,25 @@ def outbox():
     ).all()
     pages = max(1, -(-int(counts.get(status, 0)) // OUTBOX_PAGE))
     return render_template("sla/outbox.html", rows=rows, status=status, counts=counts, page=page,
-                           pages=pages, form=ConfirmForm())
+                           pages=pages, form=ConfirmForm(), explain=explain_error)
+
+
+def explain_error(error: str | None) -> str:
+    """A recorded delivery error explained in the reader's language; the raw text stays for details."""
+    kind = error_kind(error)
+    if kind is None:
+        return ""
+    return {
+        "not_configured": _("No mail server is set (SMTP_HOST): the email waits until one is."),
+        "unreachable": _("The mail server could not be reached. Check that it is running and that "
+                         "SMTP_HOST and SMTP_PORT are right; the email is tried again."),
+        "timeout": _("The mail server did not answer in time; the email is tried again."),
+        "tls": _("The secure connection (TLS) to the mail server failed. Check its certificate and "
+                 "SMTP_CAFILE."),
+        "auth": _("The mail server refused the sign-in. Check SMTP_USER and SMTP_PASSWORD."),
+        "refused": _("The mail server refused this email, usually because of the recipient's address."),
+        "other": _("Sending failed for another reason; see the technical details."),
+    }[kind]
 
 
 @bp.post("/outbox/<int:row_id>/retry")

@@ -6,34 +6,64 @@ commits. The caller (a view, the API, the CLI) commits, or rolls back on DomainE
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..admin.operations import find_office
-from ..authz import can_access_office, is_admin
+from ..authz import can_access_office, can_view_ticket, is_admin
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
-from ..models import Ticket, TicketEvent, TicketItem, User
+from ..models import IdempotencyKey, Ticket, TicketEvent, TicketItem, User
 from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import inputs
 from .refs import next_ref
 
+IDEMPOTENCY_WINDOW = timedelta(hours=24)  # a key names its ticket this long, then it is forgotten
+_IDEMPOTENCY_KEY = re.compile(r"[\x20-\x7e]{1,100}")
 
-def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: bool = True) -> Ticket:
+
+def check_idempotency_key(value: str, field: str = "Idempotency-Key") -> str:
+    """An idempotency key as given, or 422: 1 to 100 printable ASCII characters."""
+    if not _IDEMPOTENCY_KEY.fullmatch(value):
+        message = _("An idempotency key must be 1 to 100 printable ASCII characters.")
+        raise InvalidInput(message, {field: message})
+    return value
+
+
+def ticket_for_key(actor: User, key: str, now: datetime) -> Ticket | None:
+    """The ticket the actor logged with ``key`` within the last 24 hours, or None."""
+    ticket = db.session.scalar(
+        select(Ticket).join(IdempotencyKey, IdempotencyKey.ticket_id == Ticket.id)
+        .where(IdempotencyKey.user_id == actor.id, IdempotencyKey.key == key,
+               IdempotencyKey.created_at > now - IDEMPOTENCY_WINDOW))
+    if ticket is not None and not can_view_ticket(actor, ticket):
+        raise Forbidden(_("This ticket belongs to an office you do not cover."))
+    return ticket
+
+
+def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: bool = True,
+               idempotency_key: str | None = None) -> Ticket:
     """Log a new complaint or service error at the counter.
 
     ``defaults``: an API client that sends no category gets ``other``; the web form passes
     False, so the clerk must choose.
+
+    ``idempotency_key`` (checked, and looked up with ticket_for_key, by the caller) is written in
+    the same transaction as the ticket. Of two requests with one key at once, the second fails on
+    the key's unique constraint (IntegrityError, at the flush or the commit): its caller rolls back
+    and answers with ticket_for_key, the first request's ticket.
     """
     t = BY_EVENT["log"]
     if not role_may(t, actor):
@@ -72,6 +102,12 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
         clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     index_ticket(ticket)  # in the same transaction: a logged ticket is always findable
+    if idempotency_key is not None:
+        db.session.execute(delete(IdempotencyKey).where(  # the same key past its day: forgotten, replaced
+            IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key,
+            IdempotencyKey.created_at <= now - IDEMPOTENCY_WINDOW))
+        db.session.add(IdempotencyKey(user_id=actor.id, key=idempotency_key, ticket_id=ticket.id, created_at=now))
+        db.session.flush()
     return ticket
 
 

@@ -124,29 +124,50 @@ def export_csv():
               _("Postal items"), _("Severity"), _("When it happened"), _("Logged at"), _("Customer name"),
               _("Customer phone"), _("Assignee"), _("Finding"), _("Root cause"), _("Description")]
     name = "tickets-" + now.strftime("%Y%m%d-%H%M") + ".csv"
-    return Response(stream_with_context(stream(header, rows())), mimetype="text/csv; charset=utf-8",
+    return Response(stream_with_context(stream(header, rows())), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
 @login_required
 def new():
+    import secrets
+
+    from sqlalchemy.exc import IntegrityError
+
     from ..files.views import UploadForm, attach_all, uploaded_files
 
     t = BY_EVENT["log"]
     offices = _user_offices()
     if not offices:
         abort(403)
+    # The form's idempotency key: a form sent twice (a double click, a resent POST) logs one ticket.
+    token = request.form.get("idempotency_token") if request.method == "POST" else None
+    if token is not None:
+        try:
+            operations.check_idempotency_key(token, "idempotency_token")
+        except InvalidInput:
+            abort(400)
     kind = request.values.get("kind") if request.values.get("kind") in ("complaint", "error") \
         else "complaint"
+    # Most complaints are logged while the customer stands at the counter: "when it happened"
+    # starts at now, on the office's clock, and the clerk corrects it when need be.
+    from zoneinfo import ZoneInfo
+
+    here = clock.now().astimezone(ZoneInfo(offices[0].timezone)).strftime("%Y-%m-%dT%H:%M")
     form = form_for(t, office=offices[0] if len(offices) == 1 else None, offices=offices,
-                    kind=kind, channel="counter")
+                    kind=kind, channel="counter", occurred_at=here)
     upload = UploadForm(meta={"csrf": False})  # one form on the page: its CSRF token is the log form's
     status = 200
     if form.validate_on_submit():
+        now = clock.now()
+        done = operations.ticket_for_key(current_user, token, now) if token else None
+        if done is not None:  # this form was sent before: its ticket, not a second one
+            flash(_("Logged %(ref)s.", ref=done.ref), "success")
+            return redirect(url_for("tickets.detail", ref=done.ref))
         try:
-            now = clock.now()
-            ticket = operations.log_ticket(current_user, raw_values(t, form), now=now, defaults=False)
+            ticket = operations.log_ticket(current_user, raw_values(t, form), now=now, defaults=False,
+                                           idempotency_key=token)
             attach_all(ticket, uploaded_files(upload), now)
         except InvalidInput as exc:
             db.session.rollback()
@@ -154,13 +175,21 @@ def new():
             upload.files.errors = [exc.fields["file"]] if "file" in exc.fields else []
             flash(exc.message, "error")
             status = 422
+        except IntegrityError:
+            db.session.rollback()  # the same form sent at the same moment: the other request logged it
+            done = operations.ticket_for_key(current_user, token, now) if token else None
+            if done is None:
+                raise
+            flash(_("Logged %(ref)s.", ref=done.ref), "success")
+            return redirect(url_for("tickets.detail", ref=done.ref))
         else:
             db.session.commit()
             flash(_("Logged %(ref)s.", ref=ticket.ref), "success")
             return redirect(url_for("tickets.detail", ref=ticket.ref))
     elif form.errors:
         status = 422
-    return render_template("tickets/new.html", form=form, transition=t, upload=upload), status
+    return render_template("tickets/new.html", form=form, transition=t, upload=upload,
+                           idempotency_token=token or secrets.token_urlsafe(24)), status
 
 
 @bp.get("/tickets/<ref>")
@@ -190,13 +219,14 @@ def detail(ref: str):
 @login_required
 def slip(ref: str):
     """The acknowledgement slip for the customer: reference, date, next step and by when, how to ask."""
+    from ..sla.messages import target
     from ..sla.policies import get_policy
 
     ticket = queries.get_ticket(ref, current_user)
     d = sla_status.clocks.open_deadline(ticket)
     policy = get_policy(ticket.kind, ticket.severity)
     return render_template("tickets/slip.html", ticket=ticket, due_at=d.due_at if d and d.clock == "triage" else None,
-                           resolve_hours=round(policy.resolve_minutes / 60),
+                           resolve_within=target(policy.resolve_minutes, policy.calendar),
                            status_url=current_app.config["BASE_URL"].rstrip("/") + url_for("public.status"))
 
 
