@@ -69,7 +69,8 @@ def duration(seconds: int | Mapping[str, Any], calendar: str = "business") -> st
 
 
 def clock_label(clock: str) -> str:
-    return {"triage": _("Triage"), "resolve": _("Resolution"), "follow_up": _("Follow-up")}[clock]
+    # Stage names of their own: "Resolution" is also the resolution text (处理结果), not the stage (处理).
+    return {"triage": _("Triage"), "resolve": _("Resolution stage"), "follow_up": _("Follow-up")}[clock]
 
 
 def standing(seconds_left: int, calendar: str, *, escalated: bool = False, paused: bool = False) -> str:
