@@ -9,8 +9,9 @@ from complaints.tickets.items import BadItemNumber, clean_number, normalise, s10
 
 @pytest.fixture(autouse=True)
 def _ctx(app):
-    """clean_number's messages are translated: it needs an app (and request-less Babel)."""
-    with app.test_request_context():
+    """clean_number's messages are translated: it needs an app (and request-less Babel). The
+    assertions read the English messages."""
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         yield
 
 
