@@ -301,6 +301,40 @@ def log_overdue(world: World, n: int) -> list[str]:
     return refs
 
 
+def log_form(**over) -> dict:
+    """The web logging form of a damaged-parcel complaint, as a browser posts it."""
+    form = {"kind": "complaint", "channel": "counter", "office": "SH-0101", "category": "damage",
+            "description": "包裹外包装破损", "occurred_at": "2026-11-20T09:30",
+            "customer_name": "王先生", "customer_phone": "13812345678"}
+    form.update(over)
+    return form
+
+
+S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
+
+
+@pytest.fixture(scope="session")
+def s3_endpoint() -> Iterator[str]:
+    """A real S3-protocol server on loopback (moto's), with dummy credentials: boto3 must never
+    find real ones here. Each test module makes the buckets it needs."""
+    from moto.server import ThreadedMotoServer
+
+    saved = {name: os.environ.get(name) for name in S3_ENV}
+    os.environ.update(S3_ENV)
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    try:
+        yield f"http://{host}:{port}"
+    finally:
+        server.stop()
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
 def free_port() -> int:
     import socket
 

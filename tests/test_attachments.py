@@ -24,7 +24,7 @@ from complaints.extensions import db
 from complaints.files import operations
 from complaints.files.storage import S3Storage, get_storage
 from complaints.models import Attachment, Ticket
-from tests.conftest import free_port
+from tests.conftest import log_form
 
 GPS_IFD = 0x8825
 SCRIPT = b"<script>alert(1)</script>"
@@ -225,17 +225,11 @@ def test_web_upload_with_the_camera_field_and_a_refusal(world, login, make_ticke
     assert operations.orphans() == ([], [])
 
 
-def _log_form(**over) -> dict:
-    form = {"kind": "complaint", "channel": "counter", "office": "SH-0101", "category": "damage",
-            "description": "包裹外包装破损", "occurred_at": "2026-11-20T09:30",
-            "customer_name": "王先生", "customer_phone": "13812345678"}
-    form.update(over)
-    return form
 
 
 def test_the_logging_form_attaches_a_photo_in_the_same_request(world, login, app):
     client = login(world.clerk_a)
-    resp = client.post("/tickets/new", data={**_log_form(), "photo": (io.BytesIO(jpeg_with_gps()), "damage.jpg")},
+    resp = client.post("/tickets/new", data={**log_form(), "photo": (io.BytesIO(jpeg_with_gps()), "damage.jpg")},
                        content_type="multipart/form-data")
     assert resp.status_code == 302, resp.get_data(as_text=True)[:2000]
     db.session.rollback()
@@ -249,7 +243,7 @@ def test_the_logging_form_attaches_a_photo_in_the_same_request(world, login, app
 def test_a_refused_file_on_the_logging_form_logs_nothing(world, login, app, en):
     client = login(world.clerk_a)
     resp = client.post("/tickets/new",
-                       data={**_log_form(), "files": [(io.BytesIO(png()), "fine.png"), (io.BytesIO(SVG), "evil.svg")]},
+                       data={**log_form(), "files": [(io.BytesIO(png()), "fine.png"), (io.BytesIO(SVG), "evil.svg")]},
                        content_type="multipart/form-data")
     assert resp.status_code == 422
     page = resp.get_data(as_text=True)
@@ -356,7 +350,7 @@ def test_a_request_over_the_upload_limit_is_413_not_500(world, api, login, make_
     web = login(world.clerk_a)
     page = web.post(f"/tickets/{ticket.ref}/attachments", **multipart({"files": (io.BytesIO(big), "huge.pdf")}))
     assert page.status_code == 413 and "too large" in page.get_data(as_text=True)
-    logged = web.post("/tickets/new", **multipart({**_log_form(), "files": (io.BytesIO(big), "huge.pdf")}))
+    logged = web.post("/tickets/new", **multipart({**log_form(), "files": (io.BytesIO(big), "huge.pdf")}))
     assert logged.status_code == 413
     # other routes keep the 1 MiB limit
     note = web.post(f"/tickets/{ticket.ref}/events/add_note", data={"add_note-note": "x" * (1 << 20)})
@@ -512,7 +506,7 @@ def test_a_failed_commit_on_the_web_removes_what_was_put(world, login, make_tick
         resp = web.post(f"/tickets/{ticket.ref}/attachments", data={"files": files},
                         content_type="multipart/form-data")
     else:
-        resp = web.post("/tickets/new", data={**_log_form(), "files": files}, content_type="multipart/form-data")
+        resp = web.post("/tickets/new", data={**log_form(), "files": files}, content_type="multipart/form-data")
     assert resp.status_code == 503
     monkeypatch.undo()
     assert_nothing_stored(app)
@@ -537,29 +531,10 @@ def test_a_refused_second_file_on_the_ticket_page_removes_the_first(world, login
 # -- S3 through the whole app -------------------------------------------------------------------
 
 S3_BUCKET = "evidence-bucket"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
 @pytest.fixture(scope="module")
-def s3_server() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    saved = {name: os.environ.get(name) for name in S3_ENV}
-    os.environ.update(S3_ENV)  # dummy credentials: boto3 must never find real ones here
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        S3Storage(S3_BUCKET, endpoint_url=endpoint).client.create_bucket(Bucket=S3_BUCKET)
-        yield endpoint
-    finally:
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def s3_server(s3_endpoint: str) -> Iterator[str]:
+    S3Storage(S3_BUCKET, endpoint_url=s3_endpoint).client.create_bucket(Bucket=S3_BUCKET)
+    yield s3_endpoint
 
 
 def test_s3_storage_through_the_app(world, api, login, make_ticket, app, s3_server, request):

@@ -15,39 +15,19 @@ import pytest
 from flask import Flask
 
 from complaints.files.storage import LocalStorage, S3Storage, Storage, get_storage, storage_for
-from tests.conftest import free_port
 
 BUCKET = "attachments"
-S3_ENV = {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1"}
-
-
 @pytest.fixture(scope="module")
-def s3_endpoint() -> Iterator[str]:
-    from moto.server import ThreadedMotoServer
-
-    saved = {name: os.environ.get(name) for name in S3_ENV}
-    os.environ.update(S3_ENV)  # dummy credentials: boto3 must never find real ones here
-    server = ThreadedMotoServer(ip_address="127.0.0.1", port=free_port(), verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    endpoint = f"http://{host}:{port}"
-    try:
-        S3Storage(BUCKET, endpoint_url=endpoint).client.create_bucket(Bucket=BUCKET)
-        yield endpoint
-    finally:
-        server.stop()
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+def s3_bucket(s3_endpoint: str) -> Iterator[str]:
+    S3Storage(BUCKET, endpoint_url=s3_endpoint).client.create_bucket(Bucket=BUCKET)
+    yield s3_endpoint
 
 
 @pytest.fixture(params=["local", "s3"])
 def storage(request: pytest.FixtureRequest, tmp_path: Path) -> Storage:
     if request.param == "local":
         return LocalStorage(tmp_path / "store")
-    endpoint = request.getfixturevalue("s3_endpoint")
+    endpoint = request.getfixturevalue("s3_bucket")
     # A prefix per test: tests share the bucket, never each other's keys.
     return S3Storage(BUCKET, f"run/{request.node.name}", endpoint_url=endpoint)
 

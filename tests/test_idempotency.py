@@ -13,7 +13,7 @@ from sqlalchemy import event, func, select, update
 
 from complaints.extensions import db
 from complaints.models import IdempotencyKey, Ticket
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, log_form
 
 
 def _count() -> int:
@@ -142,12 +142,6 @@ def test_two_requests_with_one_key_at_once_make_one_ticket(backend, app, world, 
 # The web: the log form carries a token of its own, so a double-submitted form makes one ticket.
 
 
-def _log_form(**over) -> dict:
-    form = {"kind": "complaint", "channel": "counter", "office": "SH-0101", "category": "damage",
-            "description": "包裹外包装破损", "occurred_at": "2026-11-20T09:30",
-            "customer_name": "王先生", "customer_phone": "13812345678"}
-    form.update(over)
-    return form
 
 
 def _token(page: str) -> str:
@@ -159,17 +153,17 @@ def test_a_double_submitted_log_form_makes_one_ticket(world, login):
     page = client.get("/tickets/new").get_data(as_text=True)
     token = _token(page)
     assert len(token) >= 20 and _token(client.get("/tickets/new").get_data(as_text=True)) != token
-    first = client.post("/tickets/new", data={**_log_form(), "idempotency_token": token})
+    first = client.post("/tickets/new", data={**log_form(), "idempotency_token": token})
     assert first.status_code == 302, first.get_data(as_text=True)[:2000]
-    second = client.post("/tickets/new", data={**_log_form(), "idempotency_token": token})
+    second = client.post("/tickets/new", data={**log_form(), "idempotency_token": token})
     assert second.status_code == 302 and second.headers["Location"] == first.headers["Location"]
     assert _count() == 1
     # A new form (a new token) logs a new ticket; a form without one (an old page) still logs.
-    assert client.post("/tickets/new", data={**_log_form(), "idempotency_token": _token(
+    assert client.post("/tickets/new", data={**log_form(), "idempotency_token": _token(
         client.get("/tickets/new").get_data(as_text=True))}).status_code == 302
-    assert client.post("/tickets/new", data=_log_form()).status_code == 302
+    assert client.post("/tickets/new", data=log_form()).status_code == 302
     assert _count() == 3
-    assert client.post("/tickets/new", data={**_log_form(), "idempotency_token": "x" * 101}).status_code == 400
+    assert client.post("/tickets/new", data={**log_form(), "idempotency_token": "x" * 101}).status_code == 400
     assert _count() == 3
 
 
@@ -177,8 +171,8 @@ def test_a_refused_form_keeps_its_token(world, login):
     """A form sent back with errors keeps the same token: corrected and sent twice, one ticket."""
     client = login(world.clerk_a)
     token = _token(client.get("/tickets/new").get_data(as_text=True))
-    bad = client.post("/tickets/new", data={**_log_form(description=""), "idempotency_token": token})
+    bad = client.post("/tickets/new", data={**log_form(description=""), "idempotency_token": token})
     assert bad.status_code == 422 and _token(bad.get_data(as_text=True)) == token
     for _ in range(2):
-        assert client.post("/tickets/new", data={**_log_form(), "idempotency_token": token}).status_code == 302
+        assert client.post("/tickets/new", data={**log_form(), "idempotency_token": token}).status_code == 302
     assert _count() == 1

@@ -63,30 +63,15 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
     """Read queue filters from query arguments; raise InvalidInput naming each bad one."""
     errors: dict[str, str] = {}
     f = QueueFilters(per_page=default_per_page)
-    state = args.get("state") or None
-    if state:
-        if state in State.__members__.values() or state in [s.value for s in State]:
-            f.state = State(state)
-        else:
-            errors["state"] = _("Unknown state.")
-    kind = args.get("kind") or None
-    if kind:
-        if kind in [k.value for k in Kind]:
-            f.kind = Kind(kind)
-        else:
-            errors["kind"] = _("Unknown kind.")
-    category = args.get("category") or None
-    if category:
-        if category in [c.value for c in Category]:
-            f.category = Category(category)
-        else:
-            errors["category"] = _("Unknown category.")
-    channel = args.get("channel") or None
-    if channel:
-        if channel in [c.value for c in Channel]:
-            f.channel = Channel(channel)
-        else:
-            errors["channel"] = _("Unknown channel.")
+    # One rule for every filter that names a value of an enumeration: unknown values are named.
+    for name, enum, unknown in (("state", State, _("Unknown state.")), ("kind", Kind, _("Unknown kind.")),
+                                ("category", Category, _("Unknown category.")),
+                                ("channel", Channel, _("Unknown channel."))):
+        value = args.get(name) or None
+        if value and value in [m.value for m in enum]:
+            setattr(f, name, enum(value))
+        elif value:
+            errors[name] = unknown
     item = args.get("item") or None
     if item:
         from .items import MAX_LENGTH, normalise
