@@ -118,12 +118,13 @@ def test_a_reference_takes_only_a_few_wrong_digits_then_answers_as_for_a_wrong_g
     # Now the right digits, from a fresh address, get exactly the wrong-guess answer.
     right = _guess(client, t.ref, PHONE_DIGITS, 20)
     assert right.status_code == 200
-    assert right.text == wrong[0].text and "没有与此编号和号码相符的投诉" in right.text
+    assert right.text == wrong[0].text and "没有与该编号和电话后四位相符的投诉" in right.text
     # Another reference is not affected, and lowercase or padded spellings share the count.
     padded = f" {t.ref.lower()} "
     assert _guess(client, padded, PHONE_DIGITS, 22).text.replace(padded, t.ref) == wrong[0].text
     found = _guess(client, other.ref, PHONE_DIGITS, 23)
-    assert found.status_code == 200 and other.ref in found.text and "没有与此编号和号码相符的投诉" not in found.text
+    assert found.status_code == 200 and other.ref in found.text
+    assert "没有与该编号和电话后四位相符的投诉" not in found.text
     db.session.remove()
 
 

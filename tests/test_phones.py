@@ -191,7 +191,7 @@ def test_numbers_stay_out_of_the_logs(app, world, make_ticket, login, api, caplo
 
 # -- the public status page ---------------------------------------------------------------------
 
-NOT_FOUND = "没有与此编号和号码相符的投诉"
+NOT_FOUND = "没有与该编号和电话后四位相符的投诉"
 
 
 @pytest.fixture

@@ -41,7 +41,8 @@ def test_wrong_digits_and_unknown_reference_answer_the_same(world, client, make_
     strip = lambda r, ref: r.text.replace(ref, "REF")  # noqa: E731 - the typed reference is echoed back
     assert strip(wrong, t.ref) == strip(unknown, "C-2026-999999")
     error = make_ticket(kind="error", customer_phone=None, customer_name=None)  # no phone: never matches
-    assert "没有与此编号和号码相符的投诉" in client.post("/status", data={"ref": error.ref, "digits": "5678"}).text
+    answer = client.post("/status", data={"ref": error.ref, "digits": "5678"}).text
+    assert "没有与该编号和电话后四位相符的投诉" in answer
 
 
 def test_bad_input_is_refused_with_a_message(client, world):

@@ -131,7 +131,7 @@ def test_emails_are_in_the_recipients_language(app, world, logged, smtp_server):
     decide(BREACH)
     deliver(app.config, BREACH)
     mail = smtp_server.messages[1]
-    assert mail.subject == f"[{logged.ref}] 分派核实 自 2026-11-23 13:00 起已超时"
+    assert mail.subject == f"[{logged.ref}] 分派自 2026-11-23 13:00 起已超时"
     assert "打开工单" in mail.body and ("工作时间" in mail.body or "营业时间" in mail.body)  # a business-hours rule
 
 
