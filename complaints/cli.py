@@ -116,6 +116,25 @@ def sla_scan() -> None:
     click.echo(" ".join(f"{k}={v}" for k, v in result.items()))
 
 
+calendar_cli = AppGroup("calendar", help="The national calendar shared by every office.")
+
+
+@calendar_cli.command("import-cn")
+@click.argument("year", type=click.IntRange(1900, 9999))
+def calendar_import_cn(year: int) -> None:
+    """Fill the national calendar of YEAR (days off, make-up working days) from chinese-calendar."""
+    from .errors import InvalidInput
+    from .sla.national import import_year
+
+    try:
+        off, work = import_year(year)
+    except InvalidInput as exc:
+        db.session.rollback()
+        raise click.ClickException(exc.message) from None
+    db.session.commit()
+    click.echo(f"national calendar {year}: {off} days off, {work} make-up working days")
+
+
 @click.command("scheduler")
 def scheduler_cmd() -> None:
     """Run the periodic jobs (SLA scan, mail delivery, digests) in this process until stopped."""
@@ -278,6 +297,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(workflow_cmd)
     app.cli.add_command(sla_cli)
+    app.cli.add_command(calendar_cli)
     app.cli.add_command(scheduler_cmd)
     app.cli.add_command(serve_cmd)
     from .mail.catcher import mailcatcher_cmd  # the demo's mail catcher (needs the dev extra)

@@ -17,7 +17,6 @@ from .auth.passwords import DEMO_PASSWORD
 from .domain import Contact, Finding, Kind, RejectReason, Role, Severity
 from .extensions import db
 from .models import Office, Ticket, User
-from .sla.operations import set_holidays
 from .tickets.operations import fire_event, log_ticket
 
 OFFICES = [
@@ -55,24 +54,22 @@ def _item_number(rng: random.Random, product: str) -> str:
     return f"{S10_PREFIX[product]}{serial}{s10_check_digit(serial)}CN"
 
 
-# China's public holidays (days off) from the demo's three months on, as an admin would paste them.
-HOLIDAYS = """\
-2026-10-01 国庆节
-2026-10-02 国庆节
-2026-10-03 国庆节
-2026-10-04 国庆节
-2026-10-05 国庆节
-2026-10-06 国庆节
-2026-10-07 国庆节
-2027-01-01 元旦
-2027-02-16 春节
-2027-02-17 春节
-2027-02-18 春节
-2027-02-19 春节
-2027-02-20 春节
-2027-02-21 春节
-2027-02-22 春节
-"""
+def _import_national_calendar(now: datetime) -> list[int]:
+    """China's official days off and make-up days around the demo's months, as an admin would import them.
+
+    Years the installed chinese-calendar does not know yet are left out (not guessed).
+    """
+    from .errors import InvalidInput
+    from .sla.national import import_year
+
+    years = []
+    for year in (now.year - 1, now.year, now.year + 1):
+        try:
+            import_year(year)
+        except InvalidInput:
+            continue
+        years.append(year)
+    return years
 
 
 def demo_accounts() -> list[tuple[str, str, str]]:
@@ -103,10 +100,9 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
     if db.session.scalar(select(func.count()).select_from(Office)):
         return "offices exist already: demo data not loaded"
     rng = random.Random(seed)
+    # Opening hours stay the shipped default week; the days off come from the national calendar.
+    _import_national_calendar(now)
     offices = [create_office(code, name) for code, name in OFFICES]
-    for office in offices:
-        # Opening hours stay the shipped default week; the public holidays are the office's.
-        set_holidays(office, HOLIDAYS)
     admin = create_user("admin@example.com", "系统管理员", Role.ADMIN.value, [], DEMO_PASSWORD)
     staff: dict[int, dict[str, list[User]]] = {}
     for i, office in enumerate(offices, start=1):
@@ -130,14 +126,19 @@ class _Hours:
     """An office's opening hours and holidays, to keep demo times where a real office's are."""
 
     def __init__(self, office: Office) -> None:
-        from .sla.policies import office_holidays, office_week
+        from .sla.calendar import WORKDAY_HOURS_FROM
+        from .sla.policies import calendar_for, office_week
 
         self.week = office_week(office)
-        self.holidays = {h.day for h in office_holidays(office)}
+        calendar = calendar_for(office)
+        self.holidays, self.workdays = calendar.holidays, calendar.workdays
+        self.monday = WORKDAY_HOURS_FROM
         self.zone = ZoneInfo(office.timezone)
 
     def _open(self, day) -> tuple[time, time] | None:  # noqa: ANN001
-        return None if day in self.holidays else self.week.get(day.weekday())
+        if day in self.holidays:
+            return None
+        return self.week.get(self.monday if day in self.workdays else day.weekday())
 
     def back(self, rng: random.Random, moment: datetime) -> datetime:
         """``moment`` when the office is open then, else a time in the last opening before it."""

@@ -132,3 +132,61 @@ def test_adding_is_monotonic_and_composes(calendar, start, a, b):
     both = calendar.add(start, timedelta(seconds=a + b))
     assert both >= first
     assert calendar.between(start, both) == timedelta(seconds=a + b)
+
+
+# China's 2026 National Day week, as the chinese-calendar package ships the State Council's
+# schedule: Oct 1-7 off; Sunday Sep 20 and Saturday Oct 10 are make-up working days (调休).
+def _china_2026() -> BusinessCalendar:
+    from complaints.sla.national import official_days
+    from complaints.sla.policies import DEFAULT_WEEK
+
+    rows = official_days(2026)
+    return BusinessCalendar(
+        timezone="Asia/Shanghai", hours=weekly((d, a, b) for d, (a, b) in DEFAULT_WEEK.items()),
+        holidays=frozenset(d for d, k, _n in rows if k == "off"),
+        workdays=frozenset(d for d, k, _n in rows if k == "work"),
+    )
+
+
+def test_the_package_knows_the_2026_national_day_week_and_its_make_up_days():
+    from complaints.sla.national import official_days
+
+    rows = {d: (k, n) for d, k, n in official_days(2026)}
+    assert all(rows[date(2026, 10, d)] == ("off", "National Day") for d in range(1, 8))
+    assert date(2026, 10, 8) not in rows  # Thursday Oct 8 is an ordinary working day
+    assert rows[date(2026, 9, 20)] == ("work", "National Day") and date(2026, 9, 20).weekday() == 6
+    assert rows[date(2026, 10, 10)] == ("work", "National Day") and date(2026, 10, 10).weekday() == 5
+    assert [d for d, (k, _n) in rows.items() if k == "work"] == sorted(
+        [date(2026, 1, 4), date(2026, 2, 14), date(2026, 2, 28), date(2026, 5, 9),
+         date(2026, 9, 20), date(2026, 10, 10)])
+
+
+def test_business_time_across_the_2026_national_day_week():
+    c = _china_2026()
+    # Wednesday Sep 30 16:30 + 2 h: one hour that day, the week off, then Thursday Oct 8 09:30.
+    assert c.add(at(SH, 2026, 9, 30, 16, 30), 2 * H) == at(SH, 2026, 10, 8, 9, 30)
+    assert c.between(at(SH, 2026, 9, 30, 17, 30), at(SH, 2026, 10, 8, 8, 30)) == timedelta(0)
+    # Friday Oct 9 17:00 + 1 h: the make-up Saturday Oct 10 opens at 08:30, with the Monday hours.
+    assert c.add(at(SH, 2026, 10, 9, 17), H) == at(SH, 2026, 10, 10, 9)
+    assert c.between(at(SH, 2026, 10, 10, 0), at(SH, 2026, 10, 11, 0)) == 9 * H  # not Saturday's 7 h
+    # The make-up Sunday Sep 20 is worked; an ordinary Sunday is not.
+    assert c.between(at(SH, 2026, 9, 20, 0), at(SH, 2026, 9, 21, 0)) == 9 * H
+    assert c.between(at(SH, 2026, 9, 13, 0), at(SH, 2026, 9, 14, 0)) == timedelta(0)
+    # The whole stretch Sep 30 - Oct 11: Sep 30 (9 h), Oct 8, 9 (9 h each), Oct 10 (make-up, 9 h).
+    assert c.between(at(SH, 2026, 9, 30, 0), at(SH, 2026, 10, 12, 0)) == 36 * H
+
+
+def test_a_closed_date_beats_a_working_date():
+    c = BusinessCalendar(hours=NINE_TO_FIVE, holidays=frozenset({date(2026, 11, 28)}),
+                         workdays=frozenset({date(2026, 11, 28), date(2026, 11, 29)}))
+    assert c.between(at(SH, 2026, 11, 28), at(SH, 2026, 11, 30)) == 8 * H  # only Sunday, Monday hours
+
+
+def test_office_exception_lines_closed_and_open():
+    from complaints.sla.calendar import parse_exceptions
+
+    days, errors = parse_exceptions("2026-12-24 装修\n2026-12-20 open 周日营业\n2026-12-21 营业\nbad\n")
+    assert days == [(date(2026, 12, 20), "周日营业", True), (date(2026, 12, 21), "", True),
+                    (date(2026, 12, 24), "装修", False)]
+    assert errors == [(4, "bad")]
+    assert parse_holidays("2026-12-24 装修\n2026-12-20 open x")[0] == [(date(2026, 12, 24), "装修")]

@@ -293,3 +293,44 @@ def test_files_check_reports_a_missing_file(runner, world, make_ticket):
         assert f"missing {att.storage_key}" in result.output.splitlines()
         assert "1 missing files" in result.output
     assert get_storage().exists(att.thumbnail_key)  # the thumbnail is live: not an orphan, not deleted
+
+
+# calendar import-cn
+
+
+def test_calendar_import_cn_fills_the_national_calendar_that_every_office_uses(runner, world):
+    from datetime import date
+
+    from complaints.models import NationalDay
+    from complaints.sla import operations as sla_ops
+    from complaints.sla.policies import calendar_for
+
+    result = runner.invoke(args=["calendar", "import-cn", "2026"])
+    assert result.exit_code == 0, result.output
+    assert "2026: 33 days off, 6 make-up working days" in result.output  # chinese-calendar 1.11.0
+    rows = {r.day: r.kind for r in db.session.scalars(select(NationalDay))}
+    assert rows[date(2026, 10, 1)] == "off" and rows[date(2026, 10, 10)] == "work"
+    # Twice is the same as once (the year is replaced, not added to).
+    assert runner.invoke(args=["calendar", "import-cn", "2026"]).exit_code == 0
+    assert _count(NationalDay) == len(rows)
+    db.session.expire_all()
+    shared = calendar_for(world.office_a)
+    assert date(2026, 10, 5) in shared.holidays and date(2026, 10, 10) in shared.workdays
+    assert calendar_for(world.office_b).holidays == shared.holidays
+    # Office exceptions beat the national calendar: open on Oct 5, closed on the make-up Saturday.
+    sla_ops.set_holidays(world.office_a, "2026-10-05 open 国庆值班\n2026-10-10 装修\n2026-11-29 open 周日营业")
+    db.session.commit()
+    own = calendar_for(world.office_a)
+    assert date(2026, 10, 5) in own.workdays and date(2026, 10, 5) not in own.holidays
+    assert date(2026, 10, 10) in own.holidays and date(2026, 11, 29) in own.workdays
+    assert date(2026, 10, 5) in calendar_for(world.office_b).holidays  # the other office is unchanged
+
+
+@pytest.mark.parametrize("year", ["2099", "1999"])
+def test_calendar_import_cn_refuses_a_year_the_package_does_not_know(runner, world, year):
+    from complaints.models import NationalDay
+
+    result = runner.invoke(args=["calendar", "import-cn", year])
+    assert result.exit_code != 0
+    assert year in result.output and "1.11" in result.output  # the year and the package's version
+    assert _count(NationalDay) == 0

@@ -182,3 +182,26 @@ def test_sla_pages_are_for_admins_only(world, login):
         assert client.post("/admin/sla/complaint/low", data=GOOD).status_code == 403
         assert client.post("/admin/outbox/1/retry").status_code == 403
     assert db.session.scalar(select(SlaPolicy)) is None
+
+
+def test_calendar_page_shows_the_national_year_and_keeps_office_open_days(world, login):
+    from complaints.sla.national import import_year
+
+    import_year(2026)
+    db.session.commit()
+    client = login(world.admin)
+    page = client.get("/admin/offices/SH-0101/calendar?year=2026")
+    assert page.status_code == 200
+    assert "2026-10-01" in page.text and "2026-10-10" in page.text and "2026-09-20" in page.text
+    assert page.text.count('class="national-work"') == 6
+    empty = client.get("/admin/offices/SH-0101/calendar?year=2027")
+    assert empty.status_code == 200 and "2027" in empty.text and 'class="national-' not in empty.text
+    resp = client.post("/admin/offices/SH-0101/holidays/import",
+                       data={"import-text": "2026-12-20 open 周日营业\n2026-12-24 装修"})
+    assert resp.status_code == 302
+    rows = db.session.scalars(select(Holiday).where(Holiday.office_id == world.office_a.id)
+                              .order_by(Holiday.day)).all()
+    assert [(h.day, h.is_open, h.name) for h in rows] == [(date(2026, 12, 20), True, "周日营业"),
+                                                          (date(2026, 12, 24), False, "装修")]
+    # The stored list is shown back with the open day marked, so that saving the page keeps it.
+    assert "2026-12-20 open 周日营业" in client.get("/admin/offices/SH-0101/calendar").text

@@ -6,7 +6,7 @@ from .office import Office
 from .outbox import OutboxMessage
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
 from .search import SearchTerm
-from .sla import Deadline, Holiday, OfficeHours, Reminder, SlaPolicy
+from .sla import Deadline, Holiday, NationalDay, OfficeHours, Reminder, SlaPolicy
 from .ticket import RefCounter, Ticket, TicketEvent, TicketItem
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
@@ -22,6 +22,7 @@ __all__ = [
     "SearchTerm",
     "Deadline",
     "Holiday",
+    "NationalDay",
     "OfficeHours",
     "OutboxMessage",
     "Reminder",

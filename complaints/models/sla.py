@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Time,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -68,10 +69,34 @@ class OfficeHours(db.Model):
 
 
 class Holiday(db.Model):
+    """An office's own exception to the national calendar: a closed day, or (``is_open``) an open one.
+
+    Closed: renovation, a local holiday. Open: a Sunday opening, or a national day off the
+    office still works. An office exception beats the national calendar on that day.
+    """
+
     __tablename__ = "holidays"
 
     office_id: Mapped[int] = mapped_column(ForeignKey("offices.id", ondelete="CASCADE"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), default="")
+    is_open: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+NATIONAL_KINDS = ("off", "work")
+
+
+class NationalDay(db.Model):
+    """China's national calendar, shared by every office: a day off, or a make-up working day (调休).
+
+    Filled by ``flask --app complaints calendar import-cn YEAR`` from the chinese-calendar package.
+    """
+
+    __tablename__ = "national_days"
+    __table_args__ = (CheckConstraint("kind IN ('off', 'work')", name="kind_known"),)
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(4))
     name: Mapped[str] = mapped_column(String(100), default="")
 
 

@@ -1,5 +1,9 @@
 """Business time on an office's calendar: weekly opening hours, holidays, a time zone.
 
+Days are decided in this order: a date in ``holidays`` is closed; a date in ``workdays``
+(a make-up working day, 调休, or an office's extra open day) is open with the hours of
+``WORKDAY_HOURS_FROM`` (Monday), whatever its weekday; any other day has its weekday's hours.
+
 Pure functions of their arguments (no database, no clock), so that the SLA rules can be
 tested with a table of cases and with hypothesis. Business time is real elapsed time
 inside opening hours: on a day when the clocks change, an 08:00-17:00 day is 8 or 10
@@ -19,6 +23,10 @@ SEARCH_DAYS = 3 * 366
 
 Interval = tuple[time, time]
 
+# A make-up working day (调休) or an office's extra open day keeps the office's Monday hours:
+# the official schedule says which days are worked, not which weekday they stand in for.
+WORKDAY_HOURS_FROM = 0
+
 
 class CalendarError(ValueError):
     """The calendar has no opening hours within reach."""
@@ -26,11 +34,12 @@ class CalendarError(ValueError):
 
 @dataclass(frozen=True)
 class BusinessCalendar:
-    """Opening hours per weekday (0 = Monday), holiday dates, and the zone they are in."""
+    """Opening hours per weekday (0 = Monday), closed and extra working dates, and the zone."""
 
     timezone: str = "Asia/Shanghai"
     hours: Mapping[int, tuple[Interval, ...]] = field(default_factory=dict)
     holidays: frozenset[date] = frozenset()
+    workdays: frozenset[date] = frozenset()
     always_open: bool = False
 
     @classmethod
@@ -48,7 +57,8 @@ class BusinessCalendar:
             day = start_day + timedelta(days=offset)
             if day in self.holidays:
                 continue
-            for opens, closes in self.hours.get(day.weekday(), ()):
+            weekday = WORKDAY_HOURS_FROM if day in self.workdays else day.weekday()
+            for opens, closes in self.hours.get(weekday, ()):
                 a = datetime.combine(day, opens, tzinfo=zone).astimezone(UTC)
                 b = datetime.combine(day, closes, tzinfo=zone).astimezone(UTC)
                 if b > a:  # an interval swallowed by a DST gap has no length
@@ -104,15 +114,22 @@ def _aware(value: datetime) -> None:
         raise ValueError("business time needs aware datetimes")
 
 
-def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[tuple[int, str]]]:
-    """Read a plain holiday list: one date per line (YYYY-MM-DD), optionally a name after it.
+# The word after a date that makes the line an extra open day instead of a closed one
+# (written back as OPEN_WORD; 营业 is read too, as the Chinese page says).
+OPEN_WORD = "open"
+OPEN_WORDS = ("open", "营业")
 
-    Blank lines and lines starting with # are skipped. Returns (holidays, errors) where
-    each error is (line number, the line as typed, cut short), so that nothing typed is
-    silently dropped.
+
+def parse_exceptions(text: str) -> tuple[list[tuple[date, str, bool]], list[tuple[int, str]]]:
+    """Read an office's exceptions: one date per line (YYYY-MM-DD), then optionally ``open`` (or 营业), then a name.
+
+    ``2026-12-24 renovation`` closes the office that day; ``2026-12-20 open Sunday opening``
+    opens it (with its Monday hours). Blank lines and lines starting with # are skipped.
+    Returns (days, errors) where each day is (date, name, is_open) and each error is
+    (line number, the line as typed, cut short), so that nothing typed is silently dropped.
     """
-    found: dict[date, str] = {}
-    errors: list[str] = []
+    found: dict[date, tuple[str, bool]] = {}
+    errors: list[tuple[int, str]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         line = line.strip()
         if not line or line.startswith("#"):
@@ -123,8 +140,19 @@ def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[tuple[int, s
         except ValueError:
             errors.append((number, line[:40]))
             continue
-        found[day] = name.strip()[:100]
-    return sorted(found.items()), errors
+        name = name.strip()
+        word, _, rest = name.partition(" ")
+        is_open = word.lower() in OPEN_WORDS
+        if is_open:
+            name = rest.strip()
+        found[day] = (name[:100], is_open)
+    return [(d, n, o) for d, (n, o) in sorted(found.items())], errors
+
+
+def parse_holidays(text: str) -> tuple[list[tuple[date, str]], list[tuple[int, str]]]:
+    """The closed days of :func:`parse_exceptions` (open days left out), and its errors."""
+    days, errors = parse_exceptions(text)
+    return [(d, n) for d, n, is_open in days if not is_open], errors
 
 
 def parse_hours(opens: str, closes: str) -> Interval:

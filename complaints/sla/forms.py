@@ -78,8 +78,10 @@ def policy_form_data(policy) -> dict:  # noqa: ANN001
 
 
 class CalendarForm(FlaskForm):
-    holidays = TextAreaField(_l("Holidays"), validators=[Optional()],
-                             description=_l("One date per line (YYYY-MM-DD), optionally followed by a name."))
+    holidays = TextAreaField(_l("Office exceptions"), validators=[Optional()],
+                             description=_l("One date per line (YYYY-MM-DD), optionally followed by a name: "
+                                            "the office is closed that day. Write “open” after the date "
+                                            "for an extra open day (with the Monday hours)."))
 
 
 def calendar_form_class():  # noqa: ANN201 - a FlaskForm subclass with one row per weekday
@@ -95,4 +97,5 @@ def calendar_form_class():  # noqa: ANN201 - a FlaskForm subclass with one row p
 
 class ImportHolidaysForm(FlaskForm):
     text = TextAreaField(_l("Holidays to add"), validators=[InputRequired()],
-                         description=_l("Paste a list: one date per line (YYYY-MM-DD), optionally a name."))
+                         description=_l("Paste a list: one date per line (YYYY-MM-DD), optionally “open”, "
+                                        "optionally a name."))

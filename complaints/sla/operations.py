@@ -18,7 +18,7 @@ from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Holiday, Office, OfficeHours, SlaPolicy
 from ..textcheck import as_int
-from .calendar import parse_holidays
+from .calendar import OPEN_WORD, parse_exceptions
 from .policies import Policy, forget_calendars, get_policy
 
 MINUTE_FIELDS = ("triage_minutes", "resolve_minutes", "follow_up_minutes", "escalate_after_minutes")
@@ -102,10 +102,14 @@ def set_week(office: Office, week: Mapping[int, tuple[str, str] | None]) -> None
 
 
 def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
-    """Replace (or add to) the office's holidays from a text list; bad lines refuse the whole list."""
+    """Replace (or add to) the office's exceptions from a text list; bad lines refuse the whole list.
+
+    A line is a closed day, or an extra open day when ``open`` follows the date (see
+    :func:`~complaints.sla.calendar.parse_exceptions`).
+    """
     if len(text) > 20_000:
         raise InvalidInput(_("The list is too long."), {"holidays": _("At most 20000 characters.")})
-    days, bad = parse_holidays(text)
+    days, bad = parse_exceptions(text)
     if bad:
         raise InvalidInput(_("Some lines are not dates."), {"holidays": bad_lines_message(bad)})
     if replace:
@@ -113,11 +117,12 @@ def set_holidays(office: Office, text: str, *, replace: bool = True) -> int:
         db.session.flush()
     forget_calendars()
     existing = {h.day: h for h in db.session.query(Holiday).filter(Holiday.office_id == office.id)}
-    for day, name in days:
+    for day, name, is_open in days:
         if day in existing:
             existing[day].name = name
+            existing[day].is_open = is_open
         else:
-            db.session.add(Holiday(office_id=office.id, day=day, name=name))
+            db.session.add(Holiday(office_id=office.id, day=day, name=name, is_open=is_open))
     db.session.flush()
     return len(days)
 
@@ -132,4 +137,5 @@ def bad_lines_message(bad: list[tuple[int, str]], shown: int = 10) -> str:
 
 
 def holidays_text(rows: list[Holiday]) -> str:
-    return "\n".join(f"{h.day.isoformat()} {h.name}".rstrip() for h in rows)
+    return "\n".join(f"{h.day.isoformat()} {OPEN_WORD + ' ' if h.is_open else ''}{h.name}".rstrip()
+                     for h in rows)

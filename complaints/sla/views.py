@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -20,6 +22,7 @@ from ..textcheck import as_int
 from . import operations as ops
 from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class, policy_form_data
 from .messages import target
+from .national import national_days
 from .policies import all_policies, get_policy, office_holidays, office_week
 
 bp = Blueprint("sla", __name__)
@@ -104,7 +107,15 @@ def calendar(code: str):
     elif form.errors:
         status = 422
     return render_template("sla/calendar.html", office=office, form=form, import_form=import_form,
-                           weekdays=WEEKDAYS, holidays=holidays), status
+                           weekdays=WEEKDAYS, holidays=holidays, **_national(office)), status
+
+
+def _national(office) -> dict:  # noqa: ANN001
+    """The national calendar of the year asked for (?year=, default this year at the office)."""
+    year = request.args.get("year", type=int)
+    if year is None or not 1900 <= year <= 9999:
+        year = clock.now().astimezone(ZoneInfo(office.timezone)).year
+    return {"year": year, "national": national_days(year)}
 
 
 def _stored_calendar(office, holidays) -> dict:  # noqa: ANN001
@@ -135,7 +146,7 @@ def import_holidays(code: str):
         calendar_form = calendar_form_class()(formdata=None, data=_stored_calendar(office, holidays))
         return render_template(
             "sla/calendar.html", office=office, form=calendar_form, import_form=form,
-            weekdays=WEEKDAYS, holidays=holidays,
+            weekdays=WEEKDAYS, holidays=holidays, **_national(office),
         ), 422
     db.session.commit()
     flash(_("%(n)d holidays imported.", n=added), "success")
