@@ -229,13 +229,13 @@ def test_the_brake_stops_the_guesser_but_not_the_owner_from_elsewhere(app, world
 
 
 def test_sign_in_works_when_the_rate_limit_store_fails_for_the_counters(app, world, monkeypatch):
-    import complaints.auth.lockout as lockout
+    from complaints import counters
 
     class Broken:
         def __getattr__(self, name: str):  # noqa: ANN204
             raise ConnectionError("store away")
 
-    monkeypatch.setattr(lockout, "_shared", lambda: Broken())
+    monkeypatch.setattr(counters, "shared", lambda: Broken())
     app.config.update(LOGIN_LIMIT_PER_ACCOUNT="2 per minute")
     wrong = {"email": world.sup_b.email, "password": "guess-number-y"}
     client = app.test_client()

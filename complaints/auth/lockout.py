@@ -15,39 +15,16 @@ keeps working.
 
 from __future__ import annotations
 
-import hashlib
-import logging
-
 from flask import current_app
 from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter, RateLimiter
+from limits.strategies import RateLimiter
 
-from ..extensions import limiter
-
-log = logging.getLogger(__name__)
-_local: RateLimiter | None = None  # per-process counts while the shared store is away
-
-
-def _digest(*parts: str) -> str:
-    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:32]
+from .. import counters
 
 
 def _keys(email: str, address: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "") or "complaints"
     email = email.strip().lower()
-    return (prefix, "login-account", _digest(email)), (prefix, "login-pair", _digest(email, address or ""))
-
-
-def _shared() -> RateLimiter:
-    return limiter.limiter
-
-
-def _fallback() -> RateLimiter:
-    global _local  # noqa: PLW0603 - one per process, like the limiter's own fallback
-    if _local is None:
-        _local = FixedWindowRateLimiter(MemoryStorage())
-    return _local
+    return counters.key("login-account", email), counters.key("login-pair", email, address or "")
 
 
 def _blocked_in(strategy: RateLimiter, email: str, address: str) -> bool:
@@ -68,16 +45,8 @@ def _fail_in(strategy: RateLimiter, email: str, address: str) -> None:
 
 def blocked(email: str, address: str) -> bool:
     """True when sign-in to ``email`` from ``address`` must wait (answered with 429)."""
-    try:
-        return _blocked_in(_shared(), email, address)
-    except Exception:  # noqa: BLE001 - the store is away: count in this process instead
-        log.warning("login counters: rate-limit store unreachable, counting in this process")
-        return _blocked_in(_fallback(), email, address)
+    return counters.counting(lambda s: _blocked_in(s, email, address), "login counters")
 
 
 def record_failure(email: str, address: str) -> None:
-    try:
-        _fail_in(_shared(), email, address)
-    except Exception:  # noqa: BLE001
-        log.warning("login counters: rate-limit store unreachable, counting in this process")
-        _fail_in(_fallback(), email, address)
+    counters.counting(lambda s: _fail_in(s, email, address), "login counters")

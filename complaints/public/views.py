@@ -11,23 +11,19 @@ out of the URL (they are POSTed).
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
-from collections.abc import Callable
 from typing import TypeVar
 
 from flask import Blueprint, current_app, render_template
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from limits import parse_many
-from limits.storage import MemoryStorage
-from limits.strategies import FixedWindowRateLimiter, RateLimiter
 from sqlalchemy import select
 from wtforms import StringField
 from wtforms.validators import DataRequired, Length, Regexp
 
-from .. import clock
+from .. import clock, counters
 from ..authz import phone_last_four
 from ..extensions import db, limiter
 from ..models import Ticket
@@ -36,7 +32,6 @@ from ..sla import status as sla_status
 bp = Blueprint("public", __name__)
 log = logging.getLogger(__name__)
 T = TypeVar("T")
-_local: RateLimiter | None = None  # per-process counts while the shared store is away
 
 
 class StatusForm(FlaskForm):
@@ -55,21 +50,8 @@ def _normalise(ref: str) -> str:
     return ref.strip().upper()[:20]
 
 
-def _counting(action: Callable[[RateLimiter], T]) -> T:
-    """Run against the rate-limit store; when it cannot be reached, against this process (logged)."""
-    global _local  # noqa: PLW0603 - one per process, like the limiter's own fallback
-    try:
-        return action(limiter.limiter)
-    except Exception:  # noqa: BLE001 - the store is away: count in this process instead
-        log.warning("status lookups: rate-limit store unreachable, counting per reference in this process")
-        if _local is None:
-            _local = FixedWindowRateLimiter(MemoryStorage())
-        return action(_local)
-
-
 def _reference_key(ref: str) -> tuple[str, ...]:
-    prefix = current_app.config.get("RATELIMIT_KEY_PREFIX", "") or "complaints"
-    return prefix, "status-ref", hashlib.sha256(_normalise(ref).encode()).hexdigest()[:32]
+    return counters.key("status-ref", _normalise(ref))
 
 
 def _per_reference():  # noqa: ANN202 - limits' RateLimitItem list
@@ -79,12 +61,13 @@ def _per_reference():  # noqa: ANN202 - limits' RateLimitItem list
 def reference_closed(ref: str) -> bool:
     """True when this reference has had its wrong digits for the window: no lookup may succeed."""
     key = _reference_key(ref)
-    return _counting(lambda s: any(not s.test(item, *key) for item in _per_reference()))
+    return counters.counting(lambda s: any(not s.test(item, *key) for item in _per_reference()),
+                             "status lookups")
 
 
 def count_wrong_guess(ref: str) -> None:
     key = _reference_key(ref)
-    _counting(lambda s: [s.hit(item, *key) for item in _per_reference()])
+    counters.counting(lambda s: [s.hit(item, *key) for item in _per_reference()], "status lookups")
 
 
 def lookup(ref: str, digits: str) -> Ticket | None:
