@@ -632,3 +632,22 @@ def test_a_stranger_gets_no_larger_upload_limit(world, make_ticket, client):
                        **multipart({"file": (io.BytesIO(body), "big.pdf")}),
                        headers={"Authorization": "Bearer not-a-token"})
     assert resp.status_code == 413
+
+
+def test_a_request_that_dies_after_the_put_leaves_no_orphan(world, login, make_ticket, app, monkeypatch):
+    """No rollback at all: the request fails with an unexpected error and its session is only closed
+    at teardown. The end of the transaction still takes the stored files away."""
+    ticket = make_ticket()
+    web = login(world.clerk_a)
+    real_commit = db.session.commit
+
+    def dying_commit():
+        raise RuntimeError("the worker is going down")
+
+    monkeypatch.setattr(db.session, "commit", dying_commit)
+    with pytest.raises(RuntimeError):  # TESTING propagates it instead of the 500 page
+        web.post(f"/tickets/{ticket.ref}/attachments", data={"files": [(io.BytesIO(jpeg_with_gps()), "a.jpg")]},
+                 content_type="multipart/form-data")
+    monkeypatch.setattr(db.session, "commit", real_commit)
+    db.session.remove()
+    assert_nothing_stored(app)

@@ -24,11 +24,7 @@ def upload_attachment(ref: str):
                            {"file": _("Send one file, as the multipart field 'file'.")})
     f = files[0]
     att = operations.attach(ticket, user, f.stream, f.filename, now=clock.now())
-    try:
-        db.session.commit()
-    except Exception:
-        operations.purge(att)  # the row is gone: so are its bytes
-        raise
+    db.session.commit()  # a failed commit ends the transaction, and its stored files with it
     return jsonify(attachment_to_dict(att)), 201, {
         "Location": url_for("api.get_attachment", ref=ticket.ref, attachment_id=att.id)}
 

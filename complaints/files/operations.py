@@ -24,7 +24,7 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, SessionTransaction
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..authz import can_access_office
@@ -175,9 +175,9 @@ def _record(ticket: Ticket, actor: User, event: str, payload: dict, now: datetim
 
 
 def _delete_on_rollback(storage: Storage, keys: list[str]) -> None:
-    """Tie what was put to the transaction: a rollback (a later file refused, a commit that fails,
-    an error page) deletes it, a commit keeps it. Every caller gets this, not only those that
-    remember to purge when their commit fails."""
+    """Tie what was put to the transaction: unless it commits (a later file refused, a commit that
+    fails, an error page, a request that dies and only closes its session), its end deletes it.
+    Every caller gets this, not only those that remember to purge when their commit fails."""
     db.session().info.setdefault(_PUT_KEYS, []).extend((storage, k) for k in keys)
 
 
@@ -185,14 +185,17 @@ def _keep_put(session: Session) -> None:
     session.info.pop(_PUT_KEYS, None)
 
 
-def _remove_put(session: Session) -> None:
+def _remove_put(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is not None:  # a savepoint or subtransaction: the outer one decides
+        return
     for storage, key in session.info.pop(_PUT_KEYS, []):
         _quietly_delete(storage, key)
 
 
 def init_app(app: object) -> None:
-    """Listen to every session's commit and rollback (once per process, from create_app, not on import)."""
-    for name, fn in (("after_commit", _keep_put), ("after_rollback", _remove_put)):
+    """Listen to every session's commit and end (once per process, from create_app, not on import):
+    a commit keeps the files it made live, any other end of the transaction removes them."""
+    for name, fn in (("after_commit", _keep_put), ("after_transaction_end", _remove_put)):
         if not event.contains(Session, name, fn):
             event.listen(Session, name, fn)
 

@@ -71,19 +71,14 @@ def attach_all(ticket, files: list, now) -> list:  # noqa: ANN001
     if len(files) > FILES_PER_REQUEST:
         raise InvalidInput(_("At most %(n)d files at a time.", n=FILES_PER_REQUEST),
                            {"file": _("At most %(n)d files at a time.", n=FILES_PER_REQUEST)})
-    done = []
-    try:
-        for f in files:
-            try:
-                done.append(operations.attach(ticket, current_user, f.stream, f.filename, now=now))
-            except InvalidInput as exc:
-                message = _("%(name)s: %(reason)s", name=operations.display_name(f.filename),
-                            reason=exc.fields.get("file", exc.message))
-                raise InvalidInput(message, {"file": message}) from None
-    except BaseException:
-        for att in done:  # the rows roll back with the transaction; their stored bytes go too
-            operations.purge(att)
-        raise
+    done = []  # the files stored so far leave with the transaction if it does not commit
+    for f in files:
+        try:
+            done.append(operations.attach(ticket, current_user, f.stream, f.filename, now=now))
+        except InvalidInput as exc:
+            message = _("%(name)s: %(reason)s", name=operations.display_name(f.filename),
+                        reason=exc.fields.get("file", exc.message))
+            raise InvalidInput(message, {"file": message}) from None
     return done
 
 
