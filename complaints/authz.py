@@ -38,6 +38,11 @@ def can_view_ticket(user: User, ticket: Ticket) -> bool:
 CALLING_STATES = frozenset({State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED})
 
 
+def sees_customer_names(user: User) -> bool:
+    """The queue's customer column is for supervisors and admins; a clerk sees the name on the ticket."""
+    return user.role != Role.CLERK
+
+
 def sees_full_phone(user: User, ticket: Ticket) -> bool:
     """Phone numbers are personal data: the whole number goes to whoever may have to call.
 

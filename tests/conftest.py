@@ -11,6 +11,7 @@ import asyncio
 import os
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -333,6 +334,24 @@ def s3_endpoint() -> Iterator[str]:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+@contextmanager
+def statements() -> Iterator[list[str]]:
+    """The SQL statements run inside the block, upper-cased on one line each, for tests that count
+    the round trips of a page or an operation."""
+    from sqlalchemy import event
+
+    seen: list[str] = []
+
+    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
+        seen.append(" ".join(statement.split()).upper())
+
+    event.listen(db.engine, "before_cursor_execute", grab)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", grab)
 
 
 def free_port() -> int:

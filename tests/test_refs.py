@@ -9,7 +9,7 @@ from sqlalchemy import update
 from complaints.extensions import db
 from complaints.models import RefCounter, Ticket
 from complaints.tickets.operations import log_ticket
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, statements
 
 
 def test_numbers_run_on_per_kind_and_year_and_past_six_digits(world):
@@ -32,23 +32,13 @@ def test_logging_through_the_api_reads_the_office_once_and_writes_last(world, ap
     office once (scope check and input check share it), the number, the SLA policy and the
     office's hours and holidays, then the ticket, its clock and its event together, and its
     search terms. No UPDATE after an INSERT, no reload of anything just written."""
-    from sqlalchemy import event
-
     client = api(world.clerk_a)
     client.post("/tickets", json=complaint_body())  # the year's counter row exists from here on
     db.session.remove()  # requests share the test's app context: start the measured one afresh
-    statements: list[str] = []
-
-    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        statements.append(" ".join(statement.split()).upper())
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
+    with statements() as seen:
         resp = client.post("/tickets", json=complaint_body())
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
     assert resp.status_code == 201, resp.get_json()
-    work = [s for s in statements if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
+    work = [s for s in seen if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
     assert sum(s.startswith("SELECT OFFICES.") for s in work) == 1, work
     assert [s.split()[0] for s in work].count("UPDATE") == 1, work  # the counter; the ticket is not updated
     first_insert = next(i for i, s in enumerate(work) if s.startswith("INSERT"))
@@ -58,24 +48,14 @@ def test_logging_through_the_api_reads_the_office_once_and_writes_last(world, ap
 
 def test_a_ticket_with_one_item_costs_one_insert_more(world, api):
     """The case file's postal item is one INSERT among the ticket's writes, nothing else."""
-    from sqlalchemy import event
-
     client = api(world.clerk_a)
     client.post("/tickets", json=complaint_body())
     db.session.remove()
-    statements: list[str] = []
-
-    def grab(conn, cursor, statement, *args) -> None:  # noqa: ANN001
-        statements.append(" ".join(statement.split()).upper())
-
-    event.listen(db.engine, "before_cursor_execute", grab)
-    try:
+    with statements() as seen:
         resp = client.post("/tickets", json=complaint_body(items=[{"number": "EA123456785CN", "product": "parcel"}]))
-    finally:
-        event.remove(db.engine, "before_cursor_execute", grab)
     assert resp.status_code == 201, resp.get_json()
     assert resp.get_json()["items"] == [{"number": "EA123456785CN", "product": "parcel"}]
-    work = [s for s in statements if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
+    work = [s for s in seen if not s.startswith(("SELECT 1", "PRAGMA", "SET "))]
     assert sum(s.startswith("INSERT INTO TICKET_ITEMS") for s in work) == 1, work
     first_insert = next(i for i, s in enumerate(work) if s.startswith("INSERT"))
     assert all(s.startswith("INSERT") for s in work[first_insert:]), work

@@ -7,13 +7,13 @@ import io
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from complaints.extensions import db
 from complaints.models import Assessment, ScoreChange
 from complaints.scorecards import compute, operations
 from complaints.tickets.operations import fire_event, log_ticket
-from tests.conftest import complaint_body
+from tests.conftest import complaint_body, statements
 
 NOW = datetime(2026, 11, 24, 4, tzinfo=UTC)
 OCT = "2026-10"
@@ -144,19 +144,10 @@ def test_one_page_costs_the_same_few_queries_for_3_or_15_clerks(world, app):
     from complaints.admin.operations import create_user
 
     def queries_for_page() -> int:
-        count = 0
-
-        def counter(*_args):
-            nonlocal count
-            count += 1
-
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            db.session.expire_all()
+        db.session.expire_all()
+        with statements() as seen:
             compute.office_cards(world.office_a, OCT)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        return count
+        return len(seen)
 
     judged(world, "complaint", "high", clerk=world.clerk_a)
     small = queries_for_page()
@@ -361,19 +352,10 @@ def test_a_reopened_ticket_leaves_the_root_cause_summary_at_once(world, login):
 
 def test_the_root_cause_summary_costs_the_same_queries_for_1_or_12_tickets(world):
     def queries() -> int:
-        count = 0
-
-        def counter(*_args):
-            nonlocal count
-            count += 1
-
-        event.listen(db.engine, "before_cursor_execute", counter)
-        try:
-            db.session.expire_all()
+        db.session.expire_all()
+        with statements() as seen:
             compute.by_root_cause(world.office_a, OCT, with_tickets=True)
-        finally:
-            event.remove(db.engine, "before_cursor_execute", counter)
-        return count
+        return len(seen)
 
     judged(world, "complaint", "high", clerk=world.clerk_a)
     few = queries()

@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock
-from ..authz import is_admin
+from ..authz import is_admin, sees_customer_names
 from ..domain import Category, Channel, Kind, Role, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
@@ -61,7 +61,7 @@ def queue():
         "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
         categories=list(Category), channels=list(Channel),
-        show_customer=current_user.role != Role.CLERK,
+        show_customer=sees_customer_names(current_user),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
     ), (422 if errors else 200)
 
