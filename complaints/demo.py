@@ -229,7 +229,7 @@ def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict,
         step("request_info", {"note": "请客户补充回执照片。"}, 4)
         return ticket
     substantiated = rng.random() < 0.65
-    resolve = {"resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
+    resolve = {"outcome": "已处理，感谢您的反馈。", "resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
                "finding": (Finding.SUBSTANTIATED if substantiated else Finding.UNFOUNDED).value}
     if substantiated:
         resolve["root_cause"] = cause

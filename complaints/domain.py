@@ -24,6 +24,7 @@ class Channel(StrEnum):
     LETTER = "letter"
     ONLINE = "online"
     HOTLINE = "hotline"
+    REGULATOR = "regulator"  # an appeal the postal regulator forwards (申诉转办)
 
 
 class State(StrEnum):
@@ -116,6 +117,34 @@ class RejectReason(StrEnum):
     OUT_OF_SCOPE = "out_of_scope"
 
 
+class Verdict(StrEnum):
+    """The regulator's judgement of an appeal: valid (有效申诉, the enterprise is responsible) or not."""
+
+    VALID = "valid"
+    NOT_VALID = "not_valid"
+
+
+class CompensationBasis(StrEnum):
+    INSURED = "insured"  # the declared (insured) value
+    UNINSURED = "uninsured"  # the rule for uninsured items
+    GOODWILL = "goodwill"
+
+
+class CompensationStatus(StrEnum):
+    """The course of a compensation after resolve: offered (or above the cap, waiting for an
+    administrator), approved, then paid or refused."""
+
+    OFFERED = "offered"
+    OVER_CAP = "over_cap"
+    APPROVED = "approved"
+    PAID = "paid"
+    REFUSED = "refused"
+
+
+# What went wrong that may be compensated (loss covers shortage).
+COMPENSABLE = frozenset({"delay", "loss", "damage"})
+
+
 class Contact(StrEnum):
     REACHED = "reached"
     UNREACHABLE = "unreachable"
@@ -134,6 +163,7 @@ LABELS = {
     Channel.LETTER: _l("Letter"),
     Channel.ONLINE: _l("Online"),
     Channel.HOTLINE: _l("Hotline"),
+    Channel.REGULATOR: _l("Regulator appeal"),
     State.NEW: _l("Logged"),
     State.TRIAGED: _l("Triaged"),
     State.REJECTED: _l("Rejected"),
@@ -157,6 +187,16 @@ LABELS = {
     RejectReason.DUPLICATE: _l("Duplicate"),
     RejectReason.INVALID: _l("Invalid"),
     RejectReason.OUT_OF_SCOPE: _l("Out of scope"),
+    Verdict.VALID: _l("Valid appeal"),
+    Verdict.NOT_VALID: _l("Not a valid appeal"),
+    CompensationBasis.INSURED: _l("Insured value"),
+    CompensationBasis.UNINSURED: _l("Uninsured item rule"),
+    CompensationBasis.GOODWILL: _l("Goodwill"),
+    CompensationStatus.OFFERED: _l("Offered"),
+    CompensationStatus.OVER_CAP: _l("Above the cap: waiting for an administrator"),
+    CompensationStatus.APPROVED: _l("Approved"),
+    CompensationStatus.PAID: _l("Paid"),
+    CompensationStatus.REFUSED: _l("Refused"),
     Contact.REACHED: _l("Customer reached"),
     Contact.UNREACHABLE: _l("Customer unreachable"),
 }

@@ -18,6 +18,8 @@ from flask_babel import lazy_gettext as _l
 from .domain import (
     Category,
     Channel,
+    CompensationBasis,
+    CompensationStatus,
     Contact,
     ContactMethod,
     ContactOutcome,
@@ -28,6 +30,7 @@ from .domain import (
     RootCause,
     Severity,
     State,
+    Verdict,
 )
 
 if TYPE_CHECKING:
@@ -35,9 +38,11 @@ if TYPE_CHECKING:
 
 ALL_ROLES = frozenset(Role)
 MANAGERS = frozenset({Role.SUPERVISOR, Role.ADMIN})
+ADMINS = frozenset({Role.ADMIN})
 
 # Text limits, shared by the validation, the forms and the OpenAPI description.
 SHORT_TEXT = 100
+OUTCOME_TEXT = 500  # what the customer is told: it goes out by SMS, so it stays short
 NOTE_TEXT = 2000
 LONG_TEXT = 5000
 
@@ -46,14 +51,21 @@ LONG_TEXT = 5000
 class Field:
     """One input of an event.
 
-    ``type`` is one of: text, choice, int, bool, user, ticket, datetime, phone, office,
-    items (a list of postal items, ``{number, product}``).
+    ``type`` is one of: text, choice, int, bool, user, ticket, datetime, date, phone, email,
+    money (yuan, exact, two decimals at most), office, items (a list of postal items,
+    ``{number, product}``).
     ``required_when`` = (other field, value): required only when the other field has it.
     ``only_when`` = (other field, value): refused unless the other field has that value.
     ``not_when`` = (other field, value): refused when the other field has that value.
     ``default``: the value an API client gets when it sends none; web forms require the
     field instead (the clerk chooses).
     ``role``: for type "user", the role the named user must have (None: any staff member).
+    ``applies_to`` = (ticket attribute, values): the field exists only for tickets whose attribute
+    has one of the values (a regulator appeal, a compensable category); elsewhere it is refused
+    and never required, and forms leave it out.
+    ``future``: for type "date", a date after today is allowed (a deadline), up to a year ahead.
+    ``any_office``: for type "ticket", the ticket named may belong to another office (the event
+    then checks that it is the same customer's).
     """
 
     name: str
@@ -71,6 +83,12 @@ class Field:
     default: Any = None
     role: Role | None = None
     help: Any = None
+    applies_to: tuple[str, tuple[Any, ...]] | None = None
+    future: bool = False
+    any_office: bool = False
+
+    def applies(self, ticket: Ticket | None) -> bool:
+        return self.applies_to is None or ticket is None or _has(ticket, self.applies_to)
 
 
 @dataclass(frozen=True)
@@ -96,6 +114,8 @@ class Transition:
     branch: Branch | None = None
     # From these source states the event is allowed only within N days of entering them.
     windows: dict[State, int] = field(default_factory=dict)
+    # Only for tickets whose attributes have one of these values: ((attribute, values), ...).
+    ticket_when: tuple[tuple[str, tuple[Any, ...]], ...] = ()
 
     def field_names(self) -> list[str]:
         return [f.name for f in self.fields]
@@ -104,13 +124,29 @@ class Transition:
     def keeps_state(self) -> bool:
         return self.target is None
 
+    def applies(self, ticket: Ticket) -> bool:
+        return all(_has(ticket, cond) for cond in self.ticket_when)
+
+    def fields_for(self, ticket: Ticket | None) -> tuple[Field, ...]:
+        return tuple(f for f in self.fields if f.applies(ticket))
+
     def target_for(self, data: dict[str, Any], current: State) -> State:
         if self.branch and data.get(self.branch.field) == self.branch.value:
             return self.branch.target
         return current if self.target is None else self.target
 
 
+def _has(ticket: Ticket, cond: tuple[str, tuple[Any, ...]]) -> bool:
+    attribute, values = cond
+    return getattr(ticket, attribute) in values
+
+
 NOTE = Field("note", "text", _l("Note"), max_length=NOTE_TEXT, multiline=True)
+APPEAL = ("is_appeal", (True,))
+# Compensation may be stated at resolve for loss, damage and delay until it has been approved.
+COMPENSATION_OPEN = ("compensation_open", (True,))
+WHEN_SUBSTANTIATED = ("finding", Finding.SUBSTANTIATED)
+NOT_REJECTED = tuple(s for s in State if s != State.REJECTED)
 ANY_STATE: tuple[State, ...] = tuple(State)
 MAX_ITEMS = 20
 
@@ -133,6 +169,17 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("clerk", "user", _l("Clerk involved"), required=False, role=Role.CLERK),
             Field("items", "items", _l("Postal items"), required=False,
                   help=_l("Item or waybill numbers (S10 numbers such as EA123456785CN are checked)")),
+            Field("customer_email", "email", _l("Customer email"), required=False),
+            Field("customer_consent", "bool", _l("The customer agrees to receive messages about this case"),
+                  required=False),
+            Field("regulator_case", "text", _l("Regulator's case number"), required=False, max_length=64,
+                  required_when=("channel", Channel.REGULATOR), only_when=("channel", Channel.REGULATOR)),
+            Field("regulator_due", "date", _l("Regulator's reply deadline"), required=False, future=True,
+                  only_when=("channel", Channel.REGULATOR),
+                  help=_l("From the forwarding notice; when empty, the reply policy's working days apply")),
+            Field("appeal_of", "ticket", _l("Original complaint (reference)"), required=False, any_office=True,
+                  only_when=("channel", Channel.REGULATOR),
+                  help=_l("The complaint this appeal escalates: same customer phone or postal item")),
         ),
     ),
     Transition(
@@ -163,7 +210,9 @@ TRANSITIONS: tuple[Transition, ...] = (
     Transition(
         "resolve", (State.TRIAGED,), State.RESOLVED, MANAGERS, label=_l("Resolve"),
         fields=(
-            Field("resolution", "text", _l("Resolution"), max_length=LONG_TEXT, multiline=True),
+            Field("resolution", "text", _l("Resolution (internal)"), max_length=LONG_TEXT, multiline=True),
+            Field("outcome", "text", _l("Outcome for the customer"), max_length=OUTCOME_TEXT, multiline=True,
+                  help=_l("What the customer is told: shown on the status page and sent to them")),
             Field("finding", "choice", _l("Finding"), choices=Finding),
             Field("root_cause", "choice", _l("Root cause"), required=False, choices=RootCause,
                   required_when=("finding", Finding.SUBSTANTIATED),
@@ -172,6 +221,15 @@ TRANSITIONS: tuple[Transition, ...] = (
                   role=Role.CLERK, only_when=("finding", Finding.SUBSTANTIATED),
                   not_when=("root_cause", RootCause.HARDWARE),
                   help=_l("Leave empty when no clerk was at fault (always for hardware)")),
+            Field("regulator_reply", "text", _l("Reply sent to the regulator"), max_length=LONG_TEXT,
+                  multiline=True, applies_to=APPEAL),
+            Field("regulator_replied_on", "date", _l("Date of the reply to the regulator"), applies_to=APPEAL),
+            Field("claimed_amount", "money", _l("Compensation claimed (yuan)"), required=False,
+                  required_when=WHEN_SUBSTANTIATED, applies_to=COMPENSATION_OPEN),
+            Field("offered_amount", "money", _l("Compensation offered (yuan)"), required=False,
+                  required_when=WHEN_SUBSTANTIATED, applies_to=COMPENSATION_OPEN),
+            Field("compensation_basis", "choice", _l("Basis of the compensation"), required=False,
+                  choices=CompensationBasis, required_when=WHEN_SUBSTANTIATED, applies_to=COMPENSATION_OPEN),
         ),
     ),
     Transition(
@@ -213,6 +271,47 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("assignee", "user", _l("New assignee")),
             Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),
         ),
+    ),
+    # Regulator appeals: the verdict when it arrives, and the complaint the appeal escalated.
+    Transition(
+        "record_verdict", (State.RESOLVED, State.CLOSED), None, MANAGERS, label=_l("Record the regulator's verdict"),
+        ticket_when=(APPEAL, ("verdict", (None,))),
+        fields=(
+            Field("verdict", "choice", _l("Verdict"), choices=Verdict),
+            Field("note", "text", _l("Note"), required=False, max_length=NOTE_TEXT, multiline=True),
+        ),
+    ),
+    Transition(
+        "link_appeal", NOT_REJECTED, None, MANAGERS, label=_l("Link the original complaint"),
+        ticket_when=(APPEAL, ("appeal_of_id", (None,))),
+        fields=(
+            Field("original", "ticket", _l("Original complaint (reference)"), any_office=True,
+                  help=_l("The complaint this appeal escalates: same customer phone or postal item")),
+        ),
+    ),
+    # The course of a compensation stated at resolve. Above the cap only an administrator approves.
+    Transition(
+        "approve_compensation", NOT_REJECTED, None, MANAGERS, label=_l("Approve the compensation"),
+        ticket_when=(("compensation_status", (CompensationStatus.OFFERED,)),), fields=(),
+    ),
+    Transition(
+        "approve_compensation_over_cap", NOT_REJECTED, None, ADMINS,
+        label=_l("Approve the compensation above the cap"),
+        ticket_when=(("compensation_status", (CompensationStatus.OVER_CAP,)),), fields=(),
+    ),
+    Transition(
+        "pay_compensation", NOT_REJECTED, None, MANAGERS, label=_l("Record the payment"),
+        ticket_when=(("compensation_status", (CompensationStatus.APPROVED,)),),
+        fields=(
+            Field("paid_on", "date", _l("Paid on")),
+            Field("payment_ref", "text", _l("Payment reference"), max_length=64),
+        ),
+    ),
+    Transition(
+        "refuse_compensation", NOT_REJECTED, None, MANAGERS, label=_l("Refuse the compensation"),
+        ticket_when=(("compensation_status", (CompensationStatus.OFFERED, CompensationStatus.OVER_CAP,
+                                              CompensationStatus.APPROVED)),),
+        fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
     ),
 )
 
@@ -264,13 +363,22 @@ def allowed_events(ticket: Ticket, user: User, now: datetime) -> list[Transition
         return []
     return [
         t for t in events_from(ticket.state)
-        if role_may(t, user) and window_open(t, ticket, now)
+        if role_may(t, user) and window_open(t, ticket, now) and t.applies(ticket)
     ]
+
+
+def condition_text(t: Transition) -> str:
+    """The ticket conditions of a row, as the README and the OpenAPI say them."""
+    parts = []
+    for attribute, values in t.ticket_when:
+        shown = ", ".join("none" if v is None else str(getattr(v, "value", v)).lower() for v in values)
+        parts.append(f"{attribute} = {shown}" if len(values) == 1 else f"{attribute} in ({shown})")
+    return "; ".join(parts)
 
 
 def markdown_table() -> str:
     """The table as the README shows it (a test keeps the two in step)."""
-    lines = ["| from | event | to | who |", "|---|---|---|---|"]
+    lines = ["| from | event | to | who | only for |", "|---|---|---|---|---|"]
     for t in TRANSITIONS:
         sources = ", ".join(s.value for s in t.sources if s) or "(none)"
         if t.sources == ANY_STATE:
@@ -281,5 +389,5 @@ def markdown_table() -> str:
         for state, days in t.windows.items():
             target += f" ({state.value}: within {days} days)"
         roles = ", ".join(r.value for r in Role if r in t.roles)
-        lines.append(f"| {sources} | {t.event} | {target} | {roles} |")
+        lines.append(f"| {sources} | {t.event} | {target} | {roles} | {condition_text(t)} |")
     return "\n".join(lines)

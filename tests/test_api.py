@@ -126,7 +126,7 @@ def test_full_workflow_through_the_api(world, api, en):
     assert r.status_code == 200 and r.get_json()["state"] == "triaged", r.get_json()
     assert r.get_json()["deadlines"]["resolve"]["state"] == "running"
 
-    r = fire(sup, ref, "resolve", 4, resolution="已当面致歉并培训", finding="substantiated",
+    r = fire(sup, ref, "resolve", 4, outcome="已处理，感谢您的反馈。", resolution="已当面致歉并培训", finding="substantiated",
              root_cause="attitude", attributed_clerk="clerk.a@example.com")
     t = r.get_json()
     assert r.status_code == 200, t
@@ -141,7 +141,7 @@ def test_full_workflow_through_the_api(world, api, en):
     assert t["finding"] is None and t["attributed_clerk"] is None and t["closed_at"] is None
     assert (t["expectation"], t["perception"], t["satisfied"]) == (5, 2, False)
 
-    r = fire(sup, ref, "resolve", 6, resolution="退还差价", finding="unfounded")
+    r = fire(sup, ref, "resolve", 6, outcome="已处理，感谢您的反馈。", resolution="退还差价", finding="unfounded")
     assert r.status_code == 200 and r.get_json()["finding"] == "unfounded"
     assert r.get_json()["attributed_clerk"] is None
 
@@ -183,18 +183,18 @@ def test_full_workflow_through_the_api(world, api, en):
 def test_a_resolved_ticket_may_be_reopened_and_unreached_follow_up_closes(world, api):
     sup = api(world.sup_a)
     ref = sup.post("/tickets", json=complaint_body()).get_json()["ref"]
-    fire(sup, ref, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
-    fire(sup, ref, "resolve", 2, resolution="ok", finding="unfounded")
+    fire(sup, ref, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
+    fire(sup, ref, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     r = fire(sup, ref, "reopen", 3, reason="补充证据")
     assert r.status_code == 200 and r.get_json()["state"] == "triaged"
-    fire(sup, ref, "resolve", 4, resolution="ok", finding="unfounded")
+    fire(sup, ref, "resolve", 4, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     r = fire(sup, ref, "follow_up", 5, contact="unreachable")
     assert r.status_code == 200 and r.get_json()["state"] == "closed", r.get_json()
     assert r.get_json()["satisfied"] is None
     # answers are only for a reached customer
     ref2 = sup.post("/tickets", json=complaint_body()).get_json()["ref"]
-    fire(sup, ref2, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
-    fire(sup, ref2, "resolve", 2, resolution="ok", finding="unfounded")
+    fire(sup, ref2, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
+    fire(sup, ref2, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     before = snapshot(sup, ref2)
     r = fire(sup, ref2, "follow_up", 3, contact="unreachable", satisfied=True)
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"satisfied"}
@@ -211,8 +211,8 @@ def test_reopen_of_a_closed_ticket_only_within_30_days(world, api, monkeypatch):
 
     sup = api(world.sup_a)
     ref = sup.post("/tickets", json=complaint_body()).get_json()["ref"]
-    fire(sup, ref, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
-    fire(sup, ref, "resolve", 2, resolution="ok", finding="unfounded")
+    fire(sup, ref, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
+    fire(sup, ref, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     assert fire(sup, ref, "follow_up", 3, contact="unreachable").get_json()["state"] == "closed"
     real_now = clock.now()
     monkeypatch.setattr(clock, "now", lambda: real_now + timedelta(days=31))
@@ -265,7 +265,7 @@ def test_list_filters_and_pagination(world, api):
     err = sup_a.post("/tickets", json=complaint_body(kind="error", customer_name=None,
                                                      customer_phone=None)).get_json()["ref"]
     b_ref = sup_b.post("/tickets", json=complaint_body("SH-0102")).get_json()["ref"]
-    fire(sup_a, refs[0], "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
+    fire(sup_a, refs[0], "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
 
     body = sup_a.get("/tickets").get_json()
     assert set(body) == {"tickets", "page", "per_page", "total", "total_is_lower_bound"}
@@ -316,7 +316,7 @@ def new_ticket(world, api):
 def test_wrong_state_is_a_409_naming_the_state_and_what_is_allowed(world, api, en, new_ticket):
     sup = api(world.sup_a)
     before = snapshot(sup, new_ticket)
-    for event, fields in [("resolve", {"resolution": "x", "finding": "unfounded"}),
+    for event, fields in [("resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "x", "finding": "unfounded"}),
                           ("follow_up", {"contact": "unreachable"}), ("reopen", {"reason": "x"}),
                           ("request_info", {"note": "x"}), ("info_received", {"note": "x"})]:
         r = fire(sup, new_ticket, event, 1, **fields)
@@ -335,7 +335,7 @@ def test_wrong_state_is_a_409_naming_the_state_and_what_is_allowed(world, api, e
 def test_role_refusals_are_403(world, api, new_ticket):
     clerk, sup = api(world.clerk_a), api(world.sup_a)
     before = snapshot(sup, new_ticket)
-    for event, fields in [("triage", {"severity": "low", "category": "delay", "assignee": "sup.a@example.com"}),
+    for event, fields in [("triage", {"severity": "low", "category": "counter", "assignee": "sup.a@example.com"}),
                           ("reject", {"reason": "invalid"})]:
         r = fire(clerk, new_ticket, event, 1, **fields)
         assert r.status_code == 403, r.get_json()
@@ -354,7 +354,7 @@ def test_another_office_is_refused_without_leaking(world, api, new_ticket):
         for secret in ("营业员态度生硬", "王先生", "13812345678", "138****5678", "clerk.a@example.com"):
             assert secret not in text
         assert set(r.get_json()) <= {"error", "fields"}
-        r = fire(other, new_ticket, "triage", 1, severity="low", category="delay", assignee="sup.b@example.com")
+        r = fire(other, new_ticket, "triage", 1, severity="low", category="counter", assignee="sup.b@example.com")
         assert r.status_code in (403, 404)
         assert "triage" not in r.get_json().get("allowed_events", [])
         assert new_ticket not in [t["ref"] for t in other.get("/tickets").get_json()["tickets"]]
@@ -366,17 +366,17 @@ def test_another_office_is_refused_without_leaking(world, api, new_ticket):
 
 def test_stale_version_is_a_409_and_changes_nothing(world, api, new_ticket):
     sup = api(world.sup_a)
-    triage = {"severity": "low", "category": "delay", "assignee": "sup.a@example.com"}
+    triage = {"severity": "low", "category": "counter", "assignee": "sup.a@example.com"}
     assert fire(sup, new_ticket, "triage", 1, **triage).status_code == 200
     before = snapshot(sup, new_ticket)
     for version in (1, 3, 99):
-        r = fire(sup, new_ticket, "resolve", version, resolution="x", finding="unfounded")
+        r = fire(sup, new_ticket, "resolve", version, outcome="已处理，感谢您的反馈。", resolution="x", finding="unfounded")
         assert r.status_code == 409, r.get_json()
         assert r.get_json()["error"] and r.get_json()["current_version"] == 2
         assert snapshot(sup, new_ticket) == before
-    r = fire(sup, new_ticket, "resolve", None, resolution="x", finding="unfounded")
+    r = fire(sup, new_ticket, "resolve", None, outcome="已处理，感谢您的反馈。", resolution="x", finding="unfounded")
     assert r.status_code == 422 and "version" in r.get_json()["fields"]
-    r = sup.post(f"/tickets/{new_ticket}/events", json={"event": "resolve", "resolution": "x",
+    r = sup.post(f"/tickets/{new_ticket}/events", json={"event": "resolve", "outcome": "已处理，感谢您的反馈。", "resolution": "x",
                                                         "finding": "unfounded"})
     assert r.status_code == 422 and "version" in r.get_json()["fields"]
     assert snapshot(sup, new_ticket) == before
@@ -395,22 +395,22 @@ def test_invalid_input_is_refused_one_message_per_field(world, api, new_ticket):
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"severity", "category", "assignee"}
     # an assignee must be active staff of the office (a clerk may investigate); another office's is not
     for who in ("clerk.b@example.com", "sup.b@example.com"):
-        r = fire(sup, new_ticket, "triage", 1, severity="low", category="delay", assignee=who)
+        r = fire(sup, new_ticket, "triage", 1, severity="low", category="counter", assignee=who)
         assert r.status_code == 422 and set(r.get_json()["fields"]) == {"assignee"}, who
-    r = fire(sup, new_ticket, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com",
+    r = fire(sup, new_ticket, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com",
              surprise="x")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"surprise"}
     assert snapshot(sup, new_ticket) == before
-    fire(sup, new_ticket, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
+    fire(sup, new_ticket, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
     before = snapshot(sup, new_ticket)
-    r = fire(sup, new_ticket, "resolve", 2, resolution="x", finding="unfounded",
+    r = fire(sup, new_ticket, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="x", finding="unfounded",
              attributed_clerk="clerk.a@example.com")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"attributed_clerk"}
-    r = fire(sup, new_ticket, "resolve", 2, resolution="x", finding="substantiated",
+    r = fire(sup, new_ticket, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="x", finding="substantiated",
              root_cause="skill", attributed_clerk="clerk.b@example.com")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"attributed_clerk"}
     r = fire(sup, new_ticket, "resolve", 2, finding="substantiated")
-    assert r.status_code == 422 and set(r.get_json()["fields"]) == {"resolution", "root_cause"}
+    assert r.status_code == 422 and set(r.get_json()["fields"]) == {"resolution", "outcome", "root_cause"}
     assert snapshot(sup, new_ticket) == before
     r = sup.post(f"/tickets/{new_ticket}/events", json={"event": "fly", "version": 2})
     assert r.status_code == 422 and "event" in r.get_json()["fields"]

@@ -22,7 +22,7 @@ API_ANON = 401
 ADMIN_ONLY = {"anon": WEB_ANON, "admin": 200, "other": 403}
 ADMIN_ONLY_POST = {"anon": WEB_ANON, "admin": 302, "other": 403}
 API_ADMIN_ONLY = {"anon": API_ANON, "admin": 200, "other": 403}
-TRIAGE = {"event": "triage", "version": 1, "severity": "low", "category": "delay", "assignee": "sup.a@example.com"}
+TRIAGE = {"event": "triage", "version": 1, "severity": "low", "category": "counter", "assignee": "sup.a@example.com"}
 FILE = {"__file__": True}  # a multipart upload of a small PNG (field `files` on the web, `file` in the API)
 SLA = {"triage_minutes": 30, "resolve_minutes": 60, "follow_up_minutes": 60, "escalate_after_minutes": 0,
        "calendar": "business"}

@@ -16,7 +16,7 @@ def test_supervisor_overview_counts_within_scope(world, make_ticket):
     old = log_ticket(world.clerk_a, complaint_body(occurred_at="2026-01-05T09:00:00+08:00"),
                      now=now - timedelta(days=9))  # its triage clock is long overdue
     fresh = make_ticket(kind="error")
-    fire_event(fresh, world.sup_a, "triage", {"severity": "low", "category": "delay", "assignee": world.sup_a.email},
+    fire_event(fresh, world.sup_a, "triage", {"severity": "low", "category": "counter", "assignee": world.sup_a.email},
                version=fresh.version, now=now)  # triaged in time: one met clock this month
     make_ticket(actor=world.clerk_b, office="SH-0102")  # another office: not counted
     db.session.commit()
@@ -31,9 +31,9 @@ def test_supervisor_overview_counts_within_scope(world, make_ticket):
 def test_clerk_sees_today_and_follow_ups_waiting(world, make_ticket, login):
     mine = make_ticket()
     now = datetime.now(UTC)
-    fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "delay", "assignee": world.sup_a.email},
+    fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "counter", "assignee": world.sup_a.email},
                version=mine.version, now=now)
-    fire_event(mine, world.sup_a, "resolve", {"resolution": "已处理", "finding": "unfounded"},
+    fire_event(mine, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "已处理", "finding": "unfounded"},
                version=mine.version, now=now)
     db.session.commit()
     logged, waiting = clerk_today(world.clerk_a, now, "Asia/Shanghai")

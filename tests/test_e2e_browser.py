@@ -250,6 +250,10 @@ def test_the_whole_journey_in_a_browser(app, live_server, browser, world, lang, 
                                    p.select_option("#triage-category", "damage"),
                                    p.select_option("#triage-assignee", world.sup_a.email)))
     fire(sup, "resolve", lambda p: (p.fill("#resolve-resolution", "已向客户致歉并对营业员进行了培训。"),
+                                    p.fill("#resolve-outcome", "经核实，包裹在营业厅受损，我们已致歉并赔偿。"),
+                                    p.fill("#resolve-claimed_amount", "150"),
+                                    p.fill("#resolve-offered_amount", "120.50"),
+                                    p.select_option("#resolve-compensation_basis", "uninsured"),
                                     p.select_option("#resolve-finding", "substantiated"),
                                     p.select_option("#resolve-root_cause", "responsibility"),
                                     p.select_option("#resolve-attributed_clerk", world.clerk_a.email)))

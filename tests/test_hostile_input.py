@@ -182,7 +182,7 @@ def test_control_characters_are_refused_in_every_text_field(world, api, make_tic
         assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {field}, (field, repr(char))
     ticket = make_ticket()
     ref = ticket.ref
-    assert _fire(client, ref, "triage", 1, severity="low", category="delay",
+    assert _fire(client, ref, "triage", 1, severity="low", category="counter",
                  assignee="sup.a@example.com").status_code == 200
     for event, field, extra in [("request_info", "note", {}),
                                 ("resolve", "resolution", {"finding": "unfounded"})]:
@@ -190,7 +190,7 @@ def test_control_characters_are_refused_in_every_text_field(world, api, make_tic
         resp = _fire(client, ref, event, 2, **{field: f"a{char}b"}, **extra)
         assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {field}, (event, repr(char))
         assert _state(client, ref) == before
-    _fire(client, ref, "resolve", 2, resolution="ok", finding="unfounded")
+    _fire(client, ref, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     resp = _fire(client, ref, "reopen", 3, reason=f"a{char}b")
     assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {"reason"}
 
@@ -212,9 +212,9 @@ def test_html_is_kept_verbatim_in_json_and_escaped_on_the_ticket_page(world, api
     assert resp.status_code == 201
     ref = resp.get_json()["ref"]
     assert (resp.get_json()["description"], resp.get_json()["customer_name"]) == (SCRIPT, name)
-    steps = [("triage", {"severity": "low", "category": "delay", "assignee": "sup.a@example.com"}),
+    steps = [("triage", {"severity": "low", "category": "counter", "assignee": "sup.a@example.com"}),
              ("request_info", {"note": "ask " + SCRIPT}), ("info_received", {"note": "got " + SCRIPT}),
-             ("resolve", {"resolution": "fixed " + SCRIPT, "finding": "unfounded"}),
+             ("resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "fixed " + SCRIPT, "finding": "unfounded"}),
              ("reopen", {"reason": "again " + SCRIPT})]
     for version, (event, fields) in enumerate(steps, start=1):
         r = _fire(client, ref, event, version, **fields)
@@ -265,8 +265,8 @@ def test_dates_that_are_fine(world, api):
 def test_odd_numbers_for_the_follow_up_scores(world, api, make_ticket, value):
     client = api(world.sup_a)
     ref = make_ticket().ref
-    _fire(client, ref, "triage", 1, severity="low", category="delay", assignee="sup.a@example.com")
-    _fire(client, ref, "resolve", 2, resolution="ok", finding="unfounded")
+    _fire(client, ref, "triage", 1, severity="low", category="counter", assignee="sup.a@example.com")
+    _fire(client, ref, "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="ok", finding="unfounded")
     before = _state(client, ref)
     resp = _fire(client, ref, "follow_up", 3, contact="reached", expectation=value, perception=3, satisfied=True)
     assert resp.status_code in (200, 422), (value, resp.status_code)
@@ -470,7 +470,7 @@ def test_the_new_ticket_form_keeps_the_good_values_and_names_the_bad_one(world, 
     ("triage", {"triage-severity": ["low", "high"], "triage-category": "delay", "triage-assignee": "x" * 6000}),
     ("reject", {"reject-reason": "duplicate", "reject-duplicate_of": "C" * 6000}),
     ("reject", {"reject-reason": "duplicate", "reject-duplicate_of": "<script>alert(1)</script>"}),
-    ("resolve", {"resolve-resolution": "x", "resolve-finding": "unfounded"}),
+    ("resolve", {"resolve-resolution": "x", "resolve-outcome": "已处理", "resolve-finding": "unfounded"}),
     ("follow_up", {"follow_up-contact": "reached", "follow_up-expectation": "²"}),
     ("reopen", {"reopen-reason": "\x07"}),
 ])

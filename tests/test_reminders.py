@@ -85,7 +85,7 @@ def test_no_escalation_delay_still_sends_the_breach(world, api, make_ticket):
 
 
 def test_a_clock_that_ended_or_paused_sends_nothing(world, logged):
-    fire_event(logged, world.sup_a, "triage", {"severity": "low", "category": "delay",
+    fire_event(logged, world.sup_a, "triage", {"severity": "low", "category": "counter",
                                                "assignee": world.sup_a.email},
                version=logged.version, now=MONDAY_9 + timedelta(minutes=5))
     fire_event(logged, world.sup_a, "request_info", {"note": "请补充"}, version=logged.version,

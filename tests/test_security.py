@@ -204,10 +204,10 @@ def test_html_in_every_text_field_is_shown_escaped(world, make_ticket, login, ap
     t = make_ticket(description=SCRIPT, customer_name=SCRIPT)
     sup = api(world.sup_a)
     sup.post(f"/tickets/{t.ref}/events", json={"event": "triage", "version": 1, "severity": "low",
-                                               "category": "delay", "assignee": world.sup_a.email})
+                                               "category": "counter", "assignee": world.sup_a.email})
     sup.post(f"/tickets/{t.ref}/events", json={"event": "request_info", "version": 2, "note": SCRIPT})
     sup.post(f"/tickets/{t.ref}/events", json={"event": "info_received", "version": 3, "note": SCRIPT})
-    resp = sup.post(f"/tickets/{t.ref}/events", json={"event": "resolve", "version": 4, "resolution": SCRIPT,
+    resp = sup.post(f"/tickets/{t.ref}/events", json={"event": "resolve", "version": 4, "outcome": "已处理，感谢您的反馈。", "resolution": SCRIPT,
                                                       "finding": "unfounded"})
     assert resp.status_code == 200 and resp.get_json()["resolution"] == SCRIPT  # JSON returns it verbatim
     sup.post(f"/tickets/{t.ref}/events", json={"event": "reopen", "version": 5, "reason": SCRIPT})

@@ -57,7 +57,7 @@ def test_triage_ends_its_clock_and_starts_resolve_with_the_new_severity(world, l
 
 
 def test_a_late_triage_is_recorded_as_missed(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 14), severity="low", category="delay", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "triage", sh(23, 14), severity="low", category="counter", assignee=world.sup_a.email)
     assert logged.deadlines[0].outcome == "missed"
 
 
@@ -79,7 +79,7 @@ def test_waiting_for_the_customer_pauses_and_resumes_the_clock(world, logged):
 def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 9), severity="medium", category="counter",
          assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 15), resolution="致歉", finding="substantiated", root_cause="attitude",
+    fire(logged, world.sup_a, "resolve", sh(23, 15), outcome="已处理，感谢您的反馈。", resolution="致歉", finding="substantiated", root_cause="attitude",
          attributed_clerk=world.clerk_a.email)
     follow = clocks.open_deadline(logged)
     assert follow.clock == "follow_up" and follow.started_at == sh(23, 15)
@@ -92,16 +92,16 @@ def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(w
 
 
 def test_reopen_withdraws_the_follow_up_and_starts_a_new_resolve_clock(world, logged):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="delay", assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 10), resolution="已处理", finding="unfounded")
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="counter", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理", finding="unfounded")
     fire(logged, world.sup_a, "reopen", sh(23, 11), reason="客户再次来电")
     assert logged.deadlines[2].outcome == "cancelled"
     assert clocks.open_deadline(logged).clock == "resolve" and clocks.open_deadline(logged).cycle == 2
 
 
 def test_closing_and_rejecting_leave_no_clock_running(world, logged, make_ticket):
-    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="delay", assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 10), resolution="已处理", finding="unfounded")
+    fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="counter", assignee=world.sup_a.email)
+    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理", finding="unfounded")
     fire(logged, world.clerk_a, "follow_up", sh(23, 11), contact="unreachable")
     assert clocks.open_deadline(logged) is None
     other = make_ticket()
@@ -125,7 +125,7 @@ def test_a_refused_event_moves_no_clock(world, logged):
 
     before = [(d.id, d.due_at, d.ended_at) for d in logged.deadlines]
     with pytest.raises(Conflict):
-        fire_event(logged, world.sup_a, "resolve", {"resolution": "x", "finding": "unfounded"},
+        fire_event(logged, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "x", "finding": "unfounded"},
                    version=logged.version, now=sh(23, 10))
     db.session.rollback()
     db.session.expire_all()
@@ -176,7 +176,7 @@ def test_ticket_page_shows_time_left_and_paused(world, login, make_ticket):
     client = login(world.sup_a)
     page = client.get(f"/tickets/{t.ref}").text
     assert "SLA" in page and "business time" in page
-    fire(t, world.sup_a, "triage", datetime.now(UTC), severity="low", category="delay", assignee=world.sup_a.email)
+    fire(t, world.sup_a, "triage", datetime.now(UTC), severity="low", category="counter", assignee=world.sup_a.email)
     fire(t, world.sup_a, "request_info", datetime.now(UTC), note="等待客户")
     page = client.get(f"/tickets/{t.ref}").text
     assert "Clock paused" in page

@@ -48,7 +48,7 @@ def inputs_for(event: str, w, draw) -> dict:  # noqa: ANN001
         data = {"note": draw(st.sampled_from(["请提供收据", "客户已回电", "<script>x</script>", "a" * 2000]))}
     elif event == "resolve":
         finding = draw(st.sampled_from(list(Finding)))
-        data = {"resolution": "已向客户致歉", "finding": finding.value}
+        data = {"outcome": "已处理，感谢您的反馈。", "resolution": "已向客户致歉", "finding": finding.value}
         if finding == Finding.SUBSTANTIATED:
             data["root_cause"] = draw(st.sampled_from(list(RootCause))).value
             if data["root_cause"] != RootCause.HARDWARE and draw(st.booleans()):

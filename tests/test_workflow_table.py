@@ -15,9 +15,17 @@ DESIGN_ROLES = {  # DESIGN.md's table, who may fire what
     # events that keep the state
     "add_note": {"clerk", "supervisor", "admin"}, "contact_customer": {"clerk", "supervisor", "admin"},
     "reassign": {"supervisor", "admin"},
+    # regulator appeals and compensation (issue 13); above the cap only an admin approves
+    "record_verdict": {"supervisor", "admin"}, "link_appeal": {"supervisor", "admin"},
+    "approve_compensation": {"supervisor", "admin"}, "approve_compensation_over_cap": {"admin"},
+    "pay_compensation": {"supervisor", "admin"}, "refuse_compensation": {"supervisor", "admin"},
 }
+NOT_REJECTED = set(State) - {State.REJECTED}
 KEEP_STATE = {"add_note": set(State), "contact_customer": set(State),
-              "reassign": {State.TRIAGED, State.AWAITING_CUSTOMER}}
+              "reassign": {State.TRIAGED, State.AWAITING_CUSTOMER},
+              "record_verdict": {State.RESOLVED, State.CLOSED}, "link_appeal": NOT_REJECTED,
+              "approve_compensation": NOT_REJECTED, "approve_compensation_over_cap": NOT_REJECTED,
+              "pay_compensation": NOT_REJECTED, "refuse_compensation": NOT_REJECTED}
 
 
 def test_table_matches_the_design():

@@ -6,13 +6,16 @@ from .office import Office
 from .outbox import OutboxMessage
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
 from .search import SearchTerm
-from .sla import Deadline, Holiday, NationalDay, OfficeHours, Reminder, SlaPolicy
-from .ticket import RefCounter, Ticket, TicketEvent, TicketItem
+from .sla import Deadline, Holiday, NationalDay, OfficeHours, Reminder, ReplyPolicy, SlaPolicy
+from .ticket import Compensation, RefCounter, Ticket, TicketEvent, TicketItem, fen_to_yuan
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
 
 __all__ = [
     "IdempotencyKey",
+    "Compensation",
+    "fen_to_yuan",
+    "ReplyPolicy",
     "Attachment",
     "TicketItem",
     "Assessment",

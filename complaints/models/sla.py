@@ -19,13 +19,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from ..domain import Kind, Severity
+from ..domain import Channel, Kind, Severity
 from ..extensions import db
 from .enum_column import enum_column_type
 from .types import UTCDateTime, utcnow
 
 CALENDARS = ("business", "24x7")
-CLOCKS = ("triage", "resolve", "follow_up")
+CLOCKS = ("triage", "resolve", "follow_up", "reply")
 LEVELS = ("warning", "breach", "escalation")
 
 
@@ -47,6 +47,27 @@ class SlaPolicy(db.Model):
     follow_up_minutes: Mapped[int] = mapped_column(Integer)
     escalate_after_minutes: Mapped[int] = mapped_column(Integer)
     calendar: Mapped[str] = mapped_column(String(10), default="business")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ReplyPolicy(db.Model):
+    """The statutory reply target for one (kind, channel) in working days; 0: no reply clock.
+
+    A missing row means the shipped default (complaints 7 working days, service errors none).
+    For a regulator appeal the target is the regulator's own deadline; this row gives it when
+    the forwarding notice names none.
+    """
+
+    __tablename__ = "reply_policies"
+    __table_args__ = (
+        CheckConstraint("days >= 0 AND days <= 60", name="days_range"),
+        CheckConstraint("escalate_after_days >= 0 AND escalate_after_days <= 30", name="escalation_range"),
+    )
+
+    kind: Mapped[Kind] = mapped_column(enum_column_type(Kind, "kind"), primary_key=True)
+    channel: Mapped[Channel] = mapped_column(enum_column_type(Channel, "channel"), primary_key=True)
+    days: Mapped[int] = mapped_column(Integer)
+    escalate_after_days: Mapped[int] = mapped_column(Integer)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
@@ -112,7 +133,7 @@ class Deadline(db.Model):
     __tablename__ = "deadlines"
     __table_args__ = (
         UniqueConstraint("ticket_id", "clock", "cycle", name="uq_deadlines_ticket_clock_cycle"),
-        CheckConstraint("clock IN ('triage', 'resolve', 'follow_up')", name="clock_known"),
+        CheckConstraint("clock IN ('triage', 'resolve', 'follow_up', 'reply')", name="clock_known"),
         CheckConstraint("next_level BETWEEN 0 AND 3", name="next_level_range"),
         CheckConstraint("outcome IS NULL OR outcome IN ('met', 'missed', 'cancelled')", name="outcome_known"),
         # The scan: one index range over the due instants of running clocks.

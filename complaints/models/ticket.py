@@ -1,23 +1,42 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (
     JSON,
+    BigInteger,
     Boolean,
     CheckConstraint,
+    Date,
     ForeignKey,
     Index,
     Integer,
     String,
     Text,
     UniqueConstraint,
+    false,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.types import TypeDecorator
 
-from ..domain import Category, Channel, Contact, Finding, Kind, Product, RejectReason, RootCause, Severity, State
+from ..domain import (
+    Category,
+    Channel,
+    CompensationBasis,
+    CompensationStatus,
+    Contact,
+    Finding,
+    Kind,
+    Product,
+    RejectReason,
+    RootCause,
+    Severity,
+    State,
+    Verdict,
+)
 from ..extensions import db
 from .enum_column import enum_column_type
 from .office import Office
@@ -52,6 +71,14 @@ class Ticket(db.Model):
         Index("ix_tickets_involved_clerk", "involved_clerk_id", "occurred_at",
               postgresql_where=text("involved_clerk_id IS NOT NULL"),
               sqlite_where=text("involved_clerk_id IS NOT NULL")),
+        # Appeals forwarded by the regulator: counted and listed per office and month.
+        Index("ix_tickets_appeals", "office_id", "created_at",
+              postgresql_where=text("channel = 'regulator'"), sqlite_where=text("channel = 'regulator'")),
+        Index("ix_tickets_appeal_of", "appeal_of_id",
+              postgresql_where=text("appeal_of_id IS NOT NULL"), sqlite_where=text("appeal_of_id IS NOT NULL")),
+        # The regulator names every appeal by its case number: required on that channel only.
+        CheckConstraint("(channel = 'regulator') = (regulator_case IS NOT NULL)", name="regulator_case_iff_appeal"),
+        CheckConstraint("verdict IS NULL OR channel = 'regulator'", name="verdict_only_for_appeals"),
         CheckConstraint("version >= 1", name="version_positive"),
         # Hardware as the root cause means nobody at the counter is at fault.
         CheckConstraint("root_cause IS NULL OR root_cause <> 'hardware' OR attributed_clerk_id IS NULL",
@@ -76,6 +103,18 @@ class Ticket(db.Model):
     customer_name: Mapped[str | None] = mapped_column(String(100))
     customer_phone: Mapped[str | None] = mapped_column(String(32))
     involved_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The customer agreed to be sent messages about the ticket (SMS to the phone, email when given).
+    customer_consent: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    customer_email: Mapped[str | None] = mapped_column(String(254))
+    # An appeal the regulator forwarded (channel regulator): its case number and reply deadline,
+    # the complaint it escalated (when known), the reply sent to the regulator and its verdict.
+    regulator_case: Mapped[str | None] = mapped_column(String(64))
+    regulator_due: Mapped[date | None] = mapped_column(Date)
+    appeal_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
+    regulator_reply: Mapped[str | None] = mapped_column(Text)
+    regulator_replied_on: Mapped[date | None] = mapped_column(Date)
+    verdict: Mapped[Verdict | None] = mapped_column(enum_column_type(Verdict, "verdict"))
+    verdict_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     logged_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -93,6 +132,8 @@ class Ticket(db.Model):
     duplicate_of_id: Mapped[int | None] = mapped_column(ForeignKey("tickets.id"))
     # resolve
     resolution: Mapped[str | None] = mapped_column(Text)
+    # What the customer is told (the status page, the message on resolve); resolution is internal.
+    outcome: Mapped[str | None] = mapped_column(Text)
     finding: Mapped[Finding | None] = mapped_column(enum_column_type(Finding, "finding"))
     root_cause: Mapped[RootCause | None] = mapped_column(enum_column_type(RootCause, "root_cause"))
     attributed_clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -113,7 +154,10 @@ class Ticket(db.Model):
     logged_by: Mapped[User] = relationship(foreign_keys=[logged_by_id])
     assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id])
     attributed_clerk: Mapped[User | None] = relationship(foreign_keys=[attributed_clerk_id])
-    duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id])
+    duplicate_of: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[duplicate_of_id])
+    appeal_of: Mapped[Ticket | None] = relationship(remote_side=[id], foreign_keys=[appeal_of_id])
+    compensation: Mapped[Compensation | None] = relationship(
+        back_populates="ticket", cascade="all, delete-orphan", uselist=False)
     events: Mapped[list[TicketEvent]] = relationship(
         back_populates="ticket", order_by="TicketEvent.seq", cascade="all, delete-orphan"
     )
@@ -129,6 +173,23 @@ class Ticket(db.Model):
 
     def __repr__(self) -> str:
         return f"<Ticket {self.ref} {self.state}>"
+
+    # Conditions the workflow table names (Transition.ticket_when, Field.applies_to).
+    @property
+    def is_appeal(self) -> bool:
+        return self.channel == Channel.REGULATOR
+
+    @property
+    def compensation_status(self) -> CompensationStatus | None:
+        return self.compensation.status if self.compensation is not None else None
+
+    @property
+    def compensation_open(self) -> bool:
+        """Compensation may be (re)stated at resolve: a compensable category, and none approved yet."""
+        from ..domain import COMPENSABLE
+
+        return self.category in COMPENSABLE and self.compensation_status in (
+            None, CompensationStatus.OFFERED, CompensationStatus.OVER_CAP)
 
 
 class TicketEvent(db.Model):
@@ -168,6 +229,60 @@ class TicketItem(db.Model):
     product: Mapped[Product] = mapped_column(enum_column_type(Product, "product"))
 
     ticket: Mapped[Ticket] = relationship(back_populates="items")
+
+
+class Money(TypeDecorator):
+    """Yuan as exact decimals, stored as whole fen (BigInteger): exact sums on every backend."""
+
+    impl = BigInteger
+    cache_ok = True
+
+    def process_bind_param(self, value: Decimal | None, dialect):  # noqa: ANN001
+        if value is None:
+            return None
+        fen = Decimal(value) * 100
+        if fen != fen.to_integral_value():
+            raise ValueError("money has at most two decimal places")
+        return int(fen)
+
+    def process_result_value(self, value: int | None, dialect):  # noqa: ANN001
+        return None if value is None else fen_to_yuan(value)
+
+
+def fen_to_yuan(fen: int | None) -> Decimal:
+    return (Decimal(int(fen or 0)) / 100).quantize(Decimal("0.01"))
+
+
+class Compensation(db.Model):
+    """The compensation of a ticket (loss, damage, delay): stated at resolve, then its course as events."""
+
+    __tablename__ = "compensations"
+    __table_args__ = (
+        CheckConstraint("claimed >= 0 AND offered >= 0", name="amounts_not_negative"),
+        CheckConstraint("status <> 'paid' OR (paid_on IS NOT NULL AND payment_ref IS NOT NULL)",
+                        name="paid_has_date_and_reference"),
+        # Totals per month: offered by the day it was stated, paid by the day it was paid.
+        Index("ix_compensations_created", "created_at"),
+        Index("ix_compensations_paid_on", "paid_on", postgresql_where=text("paid_on IS NOT NULL"),
+              sqlite_where=text("paid_on IS NOT NULL")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    claimed: Mapped[Decimal] = mapped_column(Money)
+    offered: Mapped[Decimal] = mapped_column(Money)
+    basis: Mapped[CompensationBasis] = mapped_column(enum_column_type(CompensationBasis, "basis"))
+    status: Mapped[CompensationStatus] = mapped_column(enum_column_type(CompensationStatus, "status"))
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    paid_on: Mapped[date | None] = mapped_column(Date)
+    payment_ref: Mapped[str | None] = mapped_column(String(64))
+    refused_reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket: Mapped[Ticket] = relationship(back_populates="compensation")
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
 
 class RefCounter(db.Model):

@@ -11,12 +11,12 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from sqlalchemy import select
-from wtforms import FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, FieldList, Form, FormField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 
 from ..domain import Product, Role, choices, label
 from ..extensions import db
 from ..formkit import as_choices
-from ..models import Office, User
+from ..models import Office, Ticket, User
 from ..workflow import Field, Transition
 
 
@@ -55,6 +55,8 @@ def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
     if f.type == "int":
         opts = [(str(i), str(i)) for i in range(f.minimum or 0, (f.maximum or 0) + 1)]
         return SelectField(validate_choice=False, choices=as_choices(blank + opts), render_kw=render, **kw)
+    if f.type == "bool" and not f.required and not f.required_when:
+        return BooleanField(**kw)  # a tick: unticked means no
     if f.type == "bool":
         return RadioField(choices=as_choices([("yes", _l("Yes")), ("no", _l("No"))]), **kw)
     if f.type == "user":
@@ -67,6 +69,13 @@ def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
         return FieldList(FormField(ItemForm), min_entries=ITEM_ROWS, max_entries=ITEM_ROWS, **kw)
     if f.type == "datetime":
         return StringField(render_kw={**render, "type": "datetime-local"}, **kw)
+    if f.type == "date":
+        return StringField(render_kw={**render, "type": "date"}, **kw)
+    if f.type == "money":
+        return StringField(render_kw={**render, "inputmode": "decimal", "maxlength": 20, "autocomplete": "off"},
+                           **kw)
+    if f.type == "email":
+        return StringField(render_kw={"type": "email", "autocomplete": "off", "maxlength": 254}, **kw)
     if f.type == "phone":
         return StringField(render_kw={"type": "tel", "autocomplete": "off", "maxlength": 30},
                            **kw)
@@ -77,10 +86,10 @@ def _wtf_field(f: Field, office: Office | None, offices: list[Office]) -> Any:
 
 def form_for(
     t: Transition, *, office: Office | None = None, offices: list[Office] | None = None,
-    formdata: Any = None, prefix: str = "", **data: Any,
+    formdata: Any = None, prefix: str = "", ticket: Ticket | None = None, **data: Any,
 ) -> FlaskForm:
-    """A form class with one field per input of the transition, instantiated."""
-    attrs = {f.name: _wtf_field(f, office, offices or []) for f in t.fields}
+    """A form class with one field per input of the transition (those that apply to the ticket)."""
+    attrs = {f.name: _wtf_field(f, office, offices or []) for f in t.fields_for(ticket)}
     cls = type(f"{t.event.title()}Form", (EventForm,), attrs)
     kwargs: dict[str, Any] = {"prefix": prefix, **data}
     if formdata is not None:
@@ -92,6 +101,8 @@ def raw_values(t: Transition, form: FlaskForm) -> dict[str, Any]:
     """The submitted values, as the domain validation takes them (blank = absent)."""
     out: dict[str, Any] = {}
     for f in t.fields:
+        if f.name not in form:
+            continue  # does not apply to this ticket
         value = form[f.name].data
         if f.type == "items":
             value = [{k: v for k, v in row.items() if v} for row in value if (row.get("number") or "").strip()]
@@ -99,6 +110,8 @@ def raw_values(t: Transition, form: FlaskForm) -> dict[str, Any]:
             continue
         if f.type == "bool":
             value = {"yes": True, "no": False}.get(value, value)
+        if value is False and isinstance(form[f.name], BooleanField):
+            continue  # an unticked box says nothing
         out[f.name] = value
     return out
 

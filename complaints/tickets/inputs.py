@@ -7,8 +7,11 @@ objects) or raises InvalidInput with one message per field.
 
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections.abc import Mapping
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -49,12 +52,18 @@ def clean(
     field is required (web forms, where the person chooses).
     """
     errors: dict[str, str] = {}
-    names = set(t.field_names())
+    fields = t.fields_for(ticket)
+    names = {f.name for f in fields}
     for key in raw:
-        if key not in names:
+        if key in names:
+            continue
+        if key in t.field_names():
+            if not _blank(raw[key]):
+                errors[str(key)] = _("Does not apply to this ticket.")
+        else:
             errors[str(key)[:64]] = _("Unknown field.")
     values: dict[str, Any] = {}
-    for f in t.fields:
+    for f in fields:
         value = raw.get(f.name)
         if _blank(value):
             continue
@@ -65,7 +74,7 @@ def clean(
             errors[f.name] = str(exc)
         if f.type == "office" and f.name in values:
             office = values[f.name]
-    for f in t.fields:
+    for f in fields:
         if f.name in errors:
             continue
         present = f.name in values
@@ -252,11 +261,71 @@ def _ticket(f: Field, value: Any, *, ticket: Ticket | None, **_ctx: Any) -> Tick
     if not isinstance(value, str) or len(value) > 20 or "\x00" in value:
         raise _Invalid(_("Unknown reference."))
     other = db.session.scalar(select(Ticket).where(Ticket.ref == value.strip().upper()))
-    if other is None or (ticket is not None and other.office_id != ticket.office_id):
+    if other is None or (ticket is not None and not f.any_office and other.office_id != ticket.office_id):
         raise _Invalid(_("Unknown reference."))
     if ticket is not None and other.id == ticket.id:
         raise _Invalid(_("A ticket cannot duplicate itself."))
     return other
+
+
+def _date(f: Field, value: Any, *, office: Office | None, now: datetime, **_ctx: Any) -> date:
+    """A calendar date (ISO, 2026-11-30), checked against the office's today."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        day = value
+    elif isinstance(value, str) and len(value) <= 20:
+        try:
+            day = date.fromisoformat(value.strip())
+        except ValueError:
+            raise _Invalid(_("Must be a date (YYYY-MM-DD).")) from None
+    else:
+        raise _Invalid(_("Must be a date (YYYY-MM-DD)."))
+    today = now.astimezone(ZoneInfo(office.timezone if office else "Asia/Shanghai")).date()
+    if day < EARLIEST.date():
+        raise _Invalid(_("Too far in the past."))
+    if f.future and day > today + timedelta(days=366):
+        raise _Invalid(_("At most a year ahead."))
+    if not f.future and day > today:
+        raise _Invalid(_("Cannot be in the future."))
+    return day
+
+
+MONEY_LIMIT = Decimal("10000000")  # ten million yuan: far above any postal compensation
+_MONEY = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")
+
+
+def _money(f: Field, value: Any, **_ctx: Any) -> Decimal:
+    """Yuan as an exact decimal with at most two places (fen); never a float in the arithmetic."""
+    if isinstance(value, bool):
+        raise _Invalid(_("Must be an amount in yuan, such as 120.50."))
+    if isinstance(value, int | float | Decimal):
+        text = format(Decimal(str(value)), "f")
+    elif isinstance(value, str) and len(value) <= 30:
+        text = unicodedata.normalize("NFKC", value).strip().removeprefix("¥").replace(",", "").strip()
+    else:
+        raise _Invalid(_("Must be an amount in yuan, such as 120.50."))
+    if text.startswith("-"):
+        raise _Invalid(_("Cannot be negative."))
+    if text.endswith(".0") or text.endswith(".00"):
+        text = text.rsplit(".", 1)[0]
+    if not _MONEY.fullmatch(text):
+        raise _Invalid(_("Must be an amount in yuan, such as 120.50."))
+    amount = Decimal(text).quantize(Decimal("0.01"))
+    if amount > MONEY_LIMIT:
+        raise _Invalid(_("At most %(n)s yuan.", n="10,000,000"))
+    return amount
+
+
+_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+
+
+def _email(f: Field, value: Any, **_ctx: Any) -> str:
+    if not isinstance(value, str) or len(value) > 254:
+        raise _Invalid(_("Must be an email address."))
+    text = value.strip()
+    if not _EMAIL.fullmatch(text) or has_control_chars(text, False):
+        raise _Invalid(_("Must be an email address."))
+    local, _at, domain = text.rpartition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def _items(f: Field, value: Any, **_ctx: Any) -> list[dict[str, Any]]:
@@ -298,6 +367,9 @@ _CLEANERS = {
     "bool": _bool,
     "phone": _phone,
     "datetime": _datetime,
+    "date": _date,
+    "money": _money,
+    "email": _email,
     "office": _office,
     "user": _user,
     "ticket": _ticket,
@@ -309,7 +381,7 @@ def to_payload(values: dict[str, Any]) -> dict[str, Any]:
     """The JSON-safe form of cleaned values, for the history (no personal data)."""
     out: dict[str, Any] = {}
     for key, value in values.items():
-        if key in {"customer_name", "customer_phone", "description"}:
+        if key in {"customer_name", "customer_phone", "customer_email", "description"}:
             continue
         if isinstance(value, User):
             out[key] = value.email
@@ -317,8 +389,10 @@ def to_payload(values: dict[str, Any]) -> dict[str, Any]:
             out[key] = value.code
         elif isinstance(value, Ticket):
             out[key] = value.ref
-        elif isinstance(value, datetime):
+        elif isinstance(value, datetime | date):
             out[key] = value.isoformat()
+        elif isinstance(value, Decimal):
+            out[key] = str(value)  # exact: "120.50", never a float
         elif key == "items":
             out[key] = [{"number": i["number"], "product": i["product"].value} for i in value]
         else:

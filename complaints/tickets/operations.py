@@ -27,7 +27,7 @@ from ..models import IdempotencyKey, Ticket, TicketEvent, TicketItem, User
 from ..search.query import index_ticket
 from ..sla import clocks
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
-from . import inputs
+from . import appeals, compensation, inputs
 from .refs import next_ref
 
 IDEMPOTENCY_WINDOW = timedelta(hours=24)  # a key names its ticket this long, then it is forgotten
@@ -84,6 +84,10 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
         occurred_at=values["occurred_at"],
         customer_name=values.get("customer_name"),
         customer_phone=values.get("customer_phone"),
+        customer_email=values.get("customer_email"),
+        customer_consent=bool(values.get("customer_consent")),
+        regulator_case=values.get("regulator_case"),
+        regulator_due=values.get("regulator_due"),
         involved_clerk=values.get("clerk"),
         logged_by=actor,
         logged_by_id=actor.id,
@@ -96,6 +100,8 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
                for n, i in enumerate(values.get("items") or [], start=1)],
         attachments=[],
     )
+    if values.get("appeal_of") is not None:
+        appeals.link(ticket, values["appeal_of"], field="appeal_of", items=values.get("items") or [])
     db.session.add(ticket)
     _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
     with db.session.no_autoflush:  # the policy and calendar reads need nothing pending: one flush of all three rows
@@ -147,7 +153,7 @@ def fire_event(
               "Reload it and try again.", theirs=ticket.version, yours=version),
             current_version=ticket.version,
         )
-    if ticket.state not in t.sources or not window_open(t, ticket, now):
+    if ticket.state not in t.sources or not window_open(t, ticket, now) or not t.applies(ticket):
         allowed = [a.event for a in allowed_events(ticket, actor, now)]
         raise Conflict(
             _("Cannot %(event)s a ticket that is %(state)s. Allowed now: %(allowed)s.",
@@ -160,7 +166,7 @@ def fire_event(
     from_state = ticket.state
     to_state = t.target_for(values, from_state)
     try:
-        EFFECTS[t.event](ticket, values, now)
+        EFFECTS[t.event](ticket, values, now, actor)
         ticket.state = to_state
         ticket.updated_at = now  # and the version moves: a note is a change another writer must see
         if not t.keeps_state:
@@ -192,23 +198,30 @@ def _append_event(
 
 # What each event writes on the ticket besides the state (the table says where it leads).
 
-def _triage(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _triage(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     ticket.severity = v["severity"]
     ticket.category = v["category"]
     ticket.assignee = v["assignee"]
 
 
-def _reject(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _reject(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     ticket.reject_reason = v["reason"]
     ticket.duplicate_of = v.get("duplicate_of")
 
 
-def _note_only(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _note_only(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     pass
 
 
-def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     ticket.resolution = v["resolution"]
+    ticket.outcome = v["outcome"]
+    if ticket.is_appeal:
+        ticket.regulator_reply = v["regulator_reply"]
+        ticket.regulator_replied_on = v["regulator_replied_on"]
+    if "offered_amount" in v:
+        compensation.state(ticket, claimed=v["claimed_amount"], offered=v["offered_amount"],
+                           basis=v["compensation_basis"], now=now)
     ticket.finding = v["finding"]
     substantiated = v["finding"] == Finding.SUBSTANTIATED
     ticket.root_cause = v.get("root_cause") if substantiated else None
@@ -226,7 +239,7 @@ def _clear_judgement(ticket: Ticket) -> None:
     ticket.closed_at = None
 
 
-def _follow_up(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _follow_up(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     ticket.contact = v["contact"]
     ticket.expectation = v.get("expectation")
     ticket.perception = v.get("perception")
@@ -237,18 +250,27 @@ def _follow_up(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
         ticket.closed_at = now
 
 
-def _reopen(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _reopen(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     _clear_judgement(ticket)
 
 
-def _reassign(ticket: Ticket, v: dict[str, Any], now: datetime) -> None:
+def _reassign(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     if ticket.assignee_id == v["assignee"].id:
         raise InvalidInput(_("Some fields are missing or invalid."),
                            {"assignee": _("The ticket is already assigned to %(name)s.", name=v["assignee"].name)})
     ticket.assignee = v["assignee"]  # the reminders follow: they are addressed when sent
 
 
-EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime], None]] = {
+def _record_verdict(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
+    ticket.verdict = v["verdict"]
+    ticket.verdict_at = now
+
+
+def _link_appeal(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
+    appeals.link(ticket, v["original"], field="original", items=[{"number": i.number} for i in ticket.items])
+
+
+EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime, User], None]] = {
     "triage": _triage,
     "reject": _reject,
     "request_info": _note_only,
@@ -259,4 +281,10 @@ EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime], None]] = {
     "add_note": _note_only,
     "contact_customer": _note_only,
     "reassign": _reassign,
+    "record_verdict": _record_verdict,
+    "link_appeal": _link_appeal,
+    "approve_compensation": compensation.approve,
+    "approve_compensation_over_cap": compensation.approve,
+    "pay_compensation": compensation.pay,
+    "refuse_compensation": compensation.refuse,
 }

@@ -201,7 +201,7 @@ def detail(ref: str):
     # Triage starts from the clerk's choice of what went wrong: the supervisor corrects it if need be.
     current = {"category": ticket.category.value}
     forms = {
-        t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None, version=ticket.version,
+        t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None, version=ticket.version, ticket=ticket,
                           **{k: v for k, v in current.items() if k in t.field_names()})
         for t in events
     }
@@ -237,7 +237,7 @@ def fire(ref: str, event: str):
     t = BY_EVENT.get(event)
     if t is None or t.event == "log":
         abort(404)
-    form = form_for(t, office=ticket.office, prefix=t.event, version=ticket.version)
+    form = form_for(t, office=ticket.office, prefix=t.event, version=ticket.version, ticket=ticket)
     status = 200
     if request.method == "POST":
         if not form.validate_on_submit():
