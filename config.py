@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -44,6 +45,17 @@ class Config:
     SMTP_CAFILE = os.environ.get("SMTP_CAFILE", "")  # extra CA for a private mail server
     MAIL_FROM = os.environ.get("MAIL_FROM", "complaints@localhost")
     MAIL_MAX_REJECTIONS = int(os.environ.get("MAIL_MAX_REJECTIONS", "3"))
+    # Messages to the customer (with their consent): SMS through an HTTP gateway, email over SMTP.
+    # No SMS_GATEWAY_URL: no SMS is queued (the ticket page says so). Credentials: USER and PASSWORD
+    # as HTTP basic auth, or TOKEN as a bearer header; never logged, stored or shown.
+    SMS_GATEWAY_URL = os.environ.get("SMS_GATEWAY_URL", "")
+    SMS_GATEWAY_USER = os.environ.get("SMS_GATEWAY_USER", "")
+    SMS_GATEWAY_PASSWORD = os.environ.get("SMS_GATEWAY_PASSWORD", "")
+    SMS_GATEWAY_TOKEN = os.environ.get("SMS_GATEWAY_TOKEN", "")
+    # The JSON POSTed per message; {phone}, {text} and {ref} are replaced by JSON-escaped values.
+    SMS_GATEWAY_BODY = os.environ.get("SMS_GATEWAY_BODY", '{"to": "{phone}", "text": "{text}", "ref": "{ref}"}')
+    SMS_GATEWAY_TIMEOUT = float(os.environ.get("SMS_GATEWAY_TIMEOUT", "10"))  # seconds per request
+    CUSTOMER_LOCALE = os.environ.get("CUSTOMER_LOCALE", "zh")  # the language of the customers' messages
     DIGEST_HOUR = int(os.environ.get("DIGEST_HOUR", "8"))  # local hour from which digests go out
     BASE_URL = os.environ.get("BASE_URL", "http://127.0.0.1:5000")
     DEFAULT_LOCALE = os.environ.get("DEFAULT_LOCALE", "zh_CN")
@@ -62,6 +74,8 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # a clerk may keep a form open all morning
     MAX_CONTENT_LENGTH = 1024 * 1024  # 1 MiB: no legitimate request is larger
     PAGE_SIZE = 25
+    # Yuan: a compensation offered above this is approved by an administrator only (exact decimal).
+    COMPENSATION_CAP = Decimal(os.environ.get("COMPENSATION_CAP", "2000"))
     # Evidence: where files live (empty: ATTACHMENTS_DIR, default instance/attachments; file:///dir; s3://bucket/prefix)
     STORAGE_URL = os.environ.get("STORAGE_URL", "")
     ATTACHMENTS_DIR = os.environ.get("ATTACHMENTS_DIR", "")

@@ -78,6 +78,9 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")
+    from . import customers
+
+    customers.init_app(app)  # /admin/customer-messages, and the ticket page's customer messages
     csrf.exempt(api_bp)  # bearer tokens, no cookies: CSRF does not apply
 
     web_errors.init_app(app)

@@ -121,6 +121,20 @@ def tel_uri(phone: str | None) -> str | None:
     return f"tel:{number};ext={extension}" if extension else f"tel:{number}"
 
 
+def mask_email(email: str | None) -> str | None:
+    """w***@example.com: the first character of the mailbox and the whole domain, as a masked phone
+    keeps the digits a customer confirms."""
+    if not email:
+        return email
+    local, _at, domain = email.rpartition("@")
+    return f"{local[:1]}***@{domain}" if local else "***"
+
+
+def email_for(user: User, ticket: Ticket) -> str | None:
+    """The customer's email, whole for whoever sees the whole phone number (sees_full_phone), else masked."""
+    return ticket.customer_email if sees_full_phone(user, ticket) else mask_email(ticket.customer_email)
+
+
 def phone_for(user: User, ticket: Ticket) -> str | None:
     return ticket.customer_phone if sees_full_phone(user, ticket) else mask_phone(
         ticket.customer_phone

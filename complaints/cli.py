@@ -24,11 +24,13 @@ def _fail(exc: DomainError) -> None:
 @click.argument("code")
 @click.argument("name")
 @click.option("--timezone", default="Asia/Shanghai", show_default=True)
-def offices_create(code: str, name: str, timezone: str) -> None:
+@click.option("--phone", default=None, help="The office's phone for customers (slip, status page).")
+@click.option("--address", default=None, help="The office's address for customers, at most 300 characters.")
+def offices_create(code: str, name: str, timezone: str, phone: str | None, address: str | None) -> None:
     from .admin.operations import create_office
 
     try:
-        office = create_office(code, name, timezone)
+        office = create_office(code, name, timezone, phone=phone, address=address)
     except DomainError as exc:
         _fail(exc)
     db.session.commit()

@@ -1,28 +1,32 @@
 """Demo data: 3 offices, their staff, an admin, and tickets in every state over 3 months.
 
 Tickets are driven through the real workflow operations, so the demo history is the
-same shape as a real one.
+same shape as a real one: outcome texts for the customer, compensation on delay, loss and
+damage (approved, paid, one above the cap approved by the administrator), and a few
+appeals the postal regulator forwarded (12305), one of them escalating a demo complaint.
 """
 
 from __future__ import annotations
 
 import random
 from datetime import datetime, time, timedelta
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
 from .admin.operations import create_office, create_user
 from .auth.passwords import DEMO_PASSWORD
-from .domain import Contact, Finding, Kind, RejectReason, Role, Severity
+from .domain import COMPENSABLE, CompensationBasis, Contact, Finding, Kind, RejectReason, Role, Severity, Verdict
 from .extensions import db
 from .models import Office, Ticket, User
 from .tickets.operations import fire_event, log_ticket
 
+# (code, name, phone, address): the phone and address are shown to customers (slip, status page).
 OFFICES = [
-    ("SH-0101", "上海徐汇营业部"),
-    ("SH-0102", "上海静安营业部"),
-    ("BJ-0201", "北京朝阳营业部"),
+    ("SH-0101", "上海徐汇营业部", "021-64381234", "上海市徐汇区漕溪北路 88 号"),
+    ("SH-0102", "上海静安营业部", "021-62471234", "上海市静安区南京西路 1601 号"),
+    ("BJ-0201", "北京朝阳营业部", "010-65071234", "北京市朝阳区建国路 93 号"),
 ]
 CLERK_NAMES = ["王芳", "李娜", "张伟", "刘洋", "陈静", "杨磊", "赵敏", "黄强", "周婷"]
 SUPERVISOR_NAMES = ["孙建国", "吴丽华", "郑海峰"]
@@ -43,6 +47,16 @@ ERRORS = [
     ("客户回执遗失，无法提供凭证。", "loss", "registered", "management"),
     ("快递单号录入错误，客户无法查询。", "acceptance", "express", "skill"),
 ]
+# What the customer is told at resolve (the status page, the message), by finding and category.
+OUTCOMES = {
+    "counter": "经核查，您反映的情况属实。我们已对相关营业员进行批评教育，并调整了窗口安排，给您带来不便深表歉意。",
+    "charges": "经核查，确有多收资费的情况，多收部分已退还给您，我们对此深表歉意。",
+    "acceptance": "经核查，收寄时的信息录入有误，已为您更正，相关人员已接受培训。给您带来不便深表歉意。",
+    "delivery": "经核查，邮件因分拣差错发往了错误的城市，现已改寄并妥投。给您带来不便深表歉意。",
+    "compensated": "经核查，您反映的问题属实，我们深表歉意。按规定我局向您赔偿 %s 元，工作人员将与您联系办理。",
+    "unfounded": "经核查，邮件的收寄和处理均符合规定，未发现服务差错。如有疑问，欢迎致电本营业部。",
+}
+DEMO_EMAIL_NAMES = ["wang.li", "zhang.wei", "chen.jing", "liu.yang", "zhao.min", "huang.qiang"]
 S10_PREFIX = {"parcel": "CP", "registered": "RR", "ems": "EA", "remittance": "RA", "express": "EB"}
 
 
@@ -75,7 +89,7 @@ def _import_national_calendar(now: datetime) -> list[int]:
 def demo_accounts() -> list[tuple[str, str, str]]:
     """(email, role, offices) of every demo account, for the README and tests."""
     rows = [("admin@example.com", "admin", "all")]
-    for i, (code, _name) in enumerate(OFFICES, start=1):
+    for i, (code, *_rest) in enumerate(OFFICES, start=1):
         rows.append((f"supervisor{i}@example.com", "supervisor", code))
         for j in range(1, 4):
             rows.append((f"clerk{i}{j}@example.com", "clerk", code))
@@ -102,7 +116,7 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
     rng = random.Random(seed)
     # Opening hours stay the shipped default week; the days off come from the national calendar.
     _import_national_calendar(now)
-    offices = [create_office(code, name) for code, name in OFFICES]
+    offices = [create_office(code, name, phone=phone, address=address) for code, name, phone, address in OFFICES]
     admin = create_user("admin@example.com", "系统管理员", Role.ADMIN.value, [], DEMO_PASSWORD)
     staff: dict[int, dict[str, list[User]]] = {}
     for i, office in enumerate(offices, start=1):
@@ -114,8 +128,11 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
             for j in range(1, 4)
         ]
         staff[office.id] = {"supervisors": [sup], "clerks": clerks}
-    for n in range(tickets):
-        _demo_ticket(rng, n, offices, staff, admin, now)
+    appeals = len(APPEALS) if tickets >= 3 * len(APPEALS) else 0
+    demo = _Demo(rng, offices, staff, admin, now)
+    made = [demo.ticket(n) for n in range(tickets - appeals)]
+    for n, appeal in enumerate(APPEALS[:appeals]):
+        demo.appeal(n, appeal, made)
     _demo_assessments(rng, offices, staff, now)
     return (f"demo data: {len(offices)} offices, "
             f"{db.session.scalar(select(func.count()).select_from(User))} users, "
@@ -174,78 +191,223 @@ _PATHS = [
     ("resolved", 16), ("closed", 36), ("reopened", 8),
 ]
 
+# Appeals the postal regulator forwarded (申诉转办, from its 12305 line): how far each goes.
+# "linked" escalates an earlier demo complaint (same customer phone) and gets the regulator's verdict.
+APPEALS = [
+    {"case": "SH2026-12305-000123", "path": "linked", "days_ago": 12, "category": "delay",
+     "description": "用户向12305申诉：包裹寄出十天仍未送达，向营业部投诉后未获答复。",
+     "reply": "经核查，该邮件在转运环节延误，现已妥投。我局已向用户致歉并按规定退还邮费，相关环节已整改。",
+     "outcome": "经核查，您的邮件在转运环节延误，现已妥投。我们已按规定退还邮费，给您带来不便深表歉意。",
+     "verdict": Verdict.VALID},
+    {"case": "SH2026-12305-000187", "path": "resolved", "days_ago": 6, "category": "counter",
+     "description": "用户向12305申诉：营业员拒绝办理代收货款业务，态度生硬。",
+     "reply": "经核查，因用户未能提供寄件人身份证件，营业员按规定暂缓办理，并已向用户解释。",
+     "outcome": "经核查，营业员按规定需要核验寄件人身份证件，已向您说明办理所需材料，欢迎再次到营业部办理。",
+     "verdict": None},
+    {"case": "BJ2026-12305-000045", "path": "triaged", "days_ago": 2, "category": "loss",
+     "description": "用户向12305申诉：挂号信投递后收件人称未收到，要求查明去向。",
+     "reply": None, "outcome": None, "verdict": None},
+]
 
-def _demo_ticket(rng: random.Random, n: int, offices: list[Office], staff: dict, admin: User,
-                 now: datetime) -> Ticket:
-    office = offices[n % len(offices)]
-    people = staff[office.id]
-    clerk = rng.choice(people["clerks"])
-    sup = people["supervisors"][0]
-    kind = Kind.COMPLAINT if rng.random() < 0.6 else Kind.ERROR
-    # Logged, and handled, while the office is open: the demo's SLA figures look like a real office's.
-    if "hours" not in people:
-        people["hours"] = _Hours(office)
-    hours = people["hours"]
-    t = hours.back(rng, now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600)))
-    description, category, product, cause = rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS)
-    raw = {
-        "kind": kind.value,
-        "channel": rng.choice(["counter", "phone", "letter", "online", "hotline"]),
-        "office": office.code,
-        "category": category,
-        "items": [{"number": _item_number(rng, product), "product": product}] if product else [],
-        "description": description,
-        "occurred_at": hours.back(rng, t - timedelta(hours=rng.randint(0, 48))).isoformat(),
-        "clerk": clerk.email if rng.random() < 0.7 else None,
-    }
-    if kind == Kind.COMPLAINT or rng.random() < 0.3:
+
+class _Demo:
+    """Makes the demo tickets one by one, each through the real workflow operations."""
+
+    def __init__(self, rng: random.Random, offices: list[Office], staff: dict, admin: User,
+                 now: datetime) -> None:
+        self.rng, self.offices, self.staff, self.admin, self.now = rng, offices, staff, admin, now
+        self.over_cap_done = False
+        self.payments = 0
+
+    def _hours(self, office: Office) -> _Hours:
+        people = self.staff[office.id]
+        if "hours" not in people:
+            people["hours"] = _Hours(office)
+        return people["hours"]
+
+    def _customer(self, raw: dict) -> None:
+        """Name, phone and, mostly, consent to messages; an email now and then."""
+        rng = self.rng
         raw["customer_name"] = rng.choice("王李张刘陈杨赵黄周吴") + rng.choice(["先生", "女士"])
         raw["customer_phone"] = f"13{rng.randint(0, 9)}{rng.randint(0, 99999999):08d}"
-    ticket = log_ticket(clerk, raw, now=t)
-    path = rng.choices([p for p, _w in _PATHS], weights=[w for _p, w in _PATHS])[0]
+        raw["customer_consent"] = rng.random() < 0.7
+        if raw["customer_consent"] and rng.random() < 0.35:
+            raw["customer_email"] = f"{rng.choice(DEMO_EMAIL_NAMES)}{rng.randint(1, 99)}@example.com"
 
-    when = hours
+    def _stepper(self, ticket: Ticket, hours: _Hours, start: datetime):  # noqa: ANN202 - a closure
+        rng, now = self.rng, self.now
+        moment = [start]
 
-    def step(event: str, data: dict, hours: float) -> None:
-        nonlocal t
-        later = when.forward(rng, t + timedelta(hours=hours))
-        t = later if later <= now else max(t, when.back(rng, now))
-        fire_event(ticket, sup, event, data, version=ticket.version, now=t)
+        def step(actor: User, event: str, data: dict, after: float) -> datetime:
+            later = hours.forward(rng, moment[0] + timedelta(hours=after))
+            moment[0] = later if later <= now else max(moment[0], hours.back(rng, now))
+            fire_event(ticket, actor, event, data, version=ticket.version, now=moment[0])
+            return moment[0]
 
-    if path == "new":
+        return step
+
+    def _compensation(self, category: str, product: str | None) -> dict:
+        """Claimed and offered yuan and the basis, as a supervisor states them at resolve."""
+        from .tickets.compensation import cap
+
+        rng = self.rng
+        if not self.over_cap_done and category in ("loss", "damage"):
+            self.over_cap_done = True  # an insured parcel of value: above the cap, for the administrator
+            claimed = cap() + Decimal(rng.randint(5, 30) * 100)
+            return {"claimed_amount": str(claimed), "offered_amount": str(claimed - 200),
+                    "compensation_basis": CompensationBasis.INSURED.value}
+        if category == "delay":  # the postage back, sometimes a little more for the trouble
+            claimed = Decimal(rng.randint(20, 200))
+            offered = Decimal(rng.randint(10, 60)) + Decimal("0.50") * rng.randint(0, 1)
+            basis = CompensationBasis.GOODWILL if product in (None, "remittance") else CompensationBasis.UNINSURED
+        else:
+            claimed = Decimal(rng.randint(100, 1500))
+            offered = min(claimed, Decimal(rng.randint(50, 800)))
+            basis = CompensationBasis.INSURED if rng.random() < 0.5 else CompensationBasis.UNINSURED
+        return {"claimed_amount": str(claimed), "offered_amount": str(offered), "compensation_basis": basis.value}
+
+    def _settle(self, ticket: Ticket, step, sup: User) -> None:  # noqa: ANN001
+        """Approve most compensations (the administrator above the cap) and pay some of them."""
+        from .domain import CompensationStatus
+
+        status = ticket.compensation_status
+        if status == CompensationStatus.OVER_CAP:
+            step(self.admin, "approve_compensation_over_cap", {}, 20)
+        elif status == CompensationStatus.OFFERED and self.rng.random() < 0.75:
+            step(sup, "approve_compensation", {}, 4)
+        else:
+            return
+        if self.rng.random() < 0.6:
+            self.payments += 1
+            paid = step(sup, "add_note", {"note": "赔款已通过邮政汇款支付给客户。"}, 30)
+            zone = ZoneInfo(ticket.office.timezone)
+            day = paid.astimezone(zone).date()
+            step(sup, "pay_compensation", {"paid_on": day.isoformat(),
+                                           "payment_ref": f"PC{day:%Y%m%d}{self.payments:04d}"}, 0.1)
+
+    def ticket(self, n: int) -> Ticket:
+        rng, now = self.rng, self.now
+        office = self.offices[n % len(self.offices)]
+        people = self.staff[office.id]
+        clerk = rng.choice(people["clerks"])
+        sup = people["supervisors"][0]
+        kind = Kind.COMPLAINT if rng.random() < 0.6 else Kind.ERROR
+        # Logged, and handled, while the office is open: the demo's SLA figures look like a real office's.
+        hours = self._hours(office)
+        t = hours.back(rng, now - timedelta(days=rng.uniform(0.5, 90), minutes=rng.randint(0, 600)))
+        description, category, product, cause = rng.choice(COMPLAINTS if kind == Kind.COMPLAINT else ERRORS)
+        raw = {
+            "kind": kind.value,
+            "channel": rng.choice(["counter", "phone", "letter", "online", "hotline"]),
+            "office": office.code,
+            "category": category,
+            "items": [{"number": _item_number(rng, product), "product": product}] if product else [],
+            "description": description,
+            "occurred_at": hours.back(rng, t - timedelta(hours=rng.randint(0, 48))).isoformat(),
+            "clerk": clerk.email if rng.random() < 0.7 else None,
+        }
+        if kind == Kind.COMPLAINT or rng.random() < 0.3:
+            self._customer(raw)
+        ticket = log_ticket(clerk, raw, now=t)
+        path = rng.choices([p for p, _w in _PATHS], weights=[w for _p, w in _PATHS])[0]
+        step = self._stepper(ticket, hours, t)
+
+        if path == "new":
+            return ticket
+        if path == "rejected":
+            step(sup, "reject", {"reason": rng.choice([RejectReason.INVALID, RejectReason.OUT_OF_SCOPE]).value}, 3)
+            return ticket
+        step(sup, "triage", {"severity": rng.choice(list(Severity)).value, "category": category,
+                             "assignee": sup.email if rng.random() < 0.8 else clerk.email}, rng.uniform(1, 20))
+        if rng.random() < 0.5:
+            step(sup, "contact_customer", {"how": "phone", "outcome": rng.choice(["reached", "no_answer"]),
+                                           "summary": "已致电客户说明处理进度。"}, 2)
+        if path == "triaged":
+            return ticket
+        if path == "awaiting":
+            step(sup, "request_info", {"note": "请客户补充回执照片。"}, 4)
+            return ticket
+        substantiated = rng.random() < 0.65
+        resolve = {"resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
+                   "finding": (Finding.SUBSTANTIATED if substantiated else Finding.UNFOUNDED).value,
+                   "outcome": OUTCOMES["unfounded"]}
+        if substantiated:
+            resolve["root_cause"] = cause
+            if raw.get("clerk") and cause != "hardware":
+                resolve["attributed_clerk"] = clerk.email
+            if category in COMPENSABLE:
+                resolve |= self._compensation(category, product)
+                resolve["outcome"] = OUTCOMES["compensated"] % resolve["offered_amount"]
+            else:
+                resolve["outcome"] = OUTCOMES.get(category, OUTCOMES["counter"])
+        step(sup, "resolve", resolve, rng.uniform(4, 60))
+        if raw.get("customer_phone") and rng.random() < 0.8:
+            # Most customers hear the outcome by phone soon after: that ends the statutory reply clock.
+            step(sup, "contact_customer", {"how": "phone", "outcome": "reached",
+                                           "summary": "已电话告知客户处理结果。"}, rng.uniform(1, 20))
+        self._settle(ticket, step, sup)
+        if path == "resolved":
+            return ticket
+        if path == "reopened":
+            step(sup, "reopen", {"reason": "客户再次来电，问题未彻底解决。"}, 24)
+            return ticket
+        if rng.random() < 0.15:
+            step(clerk, "follow_up", {"contact": Contact.UNREACHABLE.value}, 24)
+        else:
+            expectation = rng.randint(3, 5)
+            step(clerk, "follow_up", {"contact": Contact.REACHED.value, "expectation": expectation,
+                                      "perception": rng.randint(max(1, expectation - 2), 5),
+                                      "satisfied": True}, 24)
         return ticket
-    if path == "rejected":
-        step("reject", {"reason": rng.choice([RejectReason.INVALID, RejectReason.OUT_OF_SCOPE]
-                                             ).value}, 3)
+
+    def appeal(self, n: int, spec: dict, made: list[Ticket]) -> Ticket:
+        """An appeal the regulator forwarded: logged by the supervisor with its case number and deadline."""
+        rng, now = self.rng, self.now
+        original = None
+        if spec["path"] == "linked":
+            # An earlier complaint of a customer who went on to the regulator: the same phone.
+            older = [t for t in made if t.kind == Kind.COMPLAINT and t.customer_phone
+                     and t.created_at < now - timedelta(days=spec["days_ago"] + 3)]
+            original = older[0] if older else None
+        office = original.office if original is not None else self.offices[n % len(self.offices)]
+        sup = self.staff[office.id]["supervisors"][0]
+        hours = self._hours(office)
+        t = hours.back(rng, now - timedelta(days=spec["days_ago"], hours=rng.randint(0, 5)))
+        raw = {"kind": Kind.COMPLAINT.value, "channel": "regulator", "office": office.code,
+               "category": spec["category"], "description": spec["description"],
+               "occurred_at": t.isoformat(), "regulator_case": spec["case"],
+               "regulator_due": (t.astimezone(ZoneInfo(office.timezone)).date() + timedelta(days=10)).isoformat()}
+        if original is not None:
+            raw |= {"customer_name": original.customer_name, "customer_phone": original.customer_phone,
+                    "customer_consent": original.customer_consent, "appeal_of": original.ref,
+                    "occurred_at": original.occurred_at.isoformat()}
+        else:
+            self._customer(raw)
+        ticket = log_ticket(sup, raw, now=t)
+        step = self._stepper(ticket, hours, t)
+        step(sup, "triage", {"severity": Severity.HIGH.value, "category": spec["category"],
+                             "assignee": sup.email}, 1)
+        if spec["path"] == "triaged":
+            return ticket
+        step(sup, "contact_customer", {"how": "phone", "outcome": "reached",
+                                       "summary": "已致电申诉人，说明核查进展。"}, 3)
+        # The reply to the regulator is sent the day the appeal is resolved.
+        when = hours.forward(rng, t + timedelta(hours=30))
+        resolve = {"resolution": "核查邮件轨迹与窗口录像，已书面答复邮政管理局。", "outcome": spec["outcome"],
+                   "finding": Finding.SUBSTANTIATED.value if spec["verdict"] else Finding.UNFOUNDED.value,
+                   "regulator_reply": spec["reply"],
+                   "regulator_replied_on": when.astimezone(ZoneInfo(office.timezone)).date().isoformat()}
+        if spec["verdict"]:
+            resolve["root_cause"] = "responsibility"
+            if spec["category"] in COMPENSABLE:
+                resolve |= {"claimed_amount": "30", "offered_amount": "30",
+                            "compensation_basis": CompensationBasis.GOODWILL.value}
+        step(sup, "resolve", resolve, 30)
+        if spec["path"] == "resolved":
+            return ticket
+        self._settle(ticket, step, sup)
+        step(sup, "follow_up", {"contact": Contact.REACHED.value, "expectation": 4, "perception": 3,
+                                "satisfied": True}, 24)
+        step(sup, "record_verdict", {"verdict": spec["verdict"].value,
+                                     "note": "邮政管理局认定为有效申诉。"}, 48)
         return ticket
-    step("triage", {"severity": rng.choice(list(Severity)).value, "category": category,
-                    "assignee": sup.email if rng.random() < 0.8 else clerk.email}, rng.uniform(1, 20))
-    if rng.random() < 0.5:
-        step("contact_customer", {"how": "phone", "outcome": rng.choice(["reached", "no_answer"]),
-                                  "summary": "已致电客户说明处理进度。"}, 2)
-    if path == "triaged":
-        return ticket
-    if path == "awaiting":
-        step("request_info", {"note": "请客户补充回执照片。"}, 4)
-        return ticket
-    substantiated = rng.random() < 0.65
-    resolve = {"outcome": "已处理，感谢您的反馈。", "resolution": "已核实情况，与客户沟通并致歉，相关人员已批评教育。",
-               "finding": (Finding.SUBSTANTIATED if substantiated else Finding.UNFOUNDED).value}
-    if substantiated:
-        resolve["root_cause"] = cause
-        if raw.get("clerk") and cause != "hardware":
-            resolve["attributed_clerk"] = clerk.email
-    step("resolve", resolve, rng.uniform(4, 60))
-    if path == "resolved":
-        return ticket
-    if path == "reopened":
-        step("reopen", {"reason": "客户再次来电，问题未彻底解决。"}, 24)
-        return ticket
-    if rng.random() < 0.15:
-        step("follow_up", {"contact": Contact.UNREACHABLE.value}, 24)
-    else:
-        expectation = rng.randint(3, 5)
-        step("follow_up", {"contact": Contact.REACHED.value, "expectation": expectation,
-                           "perception": rng.randint(max(1, expectation - 2), 5),
-                           "satisfied": True}, 24)
-    return ticket

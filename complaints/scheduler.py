@@ -34,14 +34,11 @@ def scan_job() -> None:
 def deliver_job() -> None:
     from flask import current_app
 
-    from .mail.delivery import deliver
+    from .mail.delivery import deliver_all
 
-    while True:
-        report = deliver(current_app.config, clock.now())
-        if report.sent:
-            log.info("mail: %s sent", report.sent)
-        if not report.sent or report.retried or report.failed:
-            return
+    sent = deliver_all(current_app.config, clock.now())  # each channel (email, SMS) on its own
+    if sent:
+        log.info("outbox: %s sent", sent)
 
 
 def digest_job() -> None:
@@ -67,18 +64,13 @@ JOBS: tuple[Job, ...] = (
 
 def run_pass(app: Flask) -> dict[str, Any]:
     """One pass of everything, for cron (`flask sla scan`): decide, digest, deliver."""
-    from .mail.delivery import deliver
+    from .mail.delivery import deliver_all
     from .sla.scan import decide, digest
 
     now = clock.now()
     scan = decide(now)
     digests = digest(now)
-    sent = 0
-    while True:
-        report = deliver(app.config, now)
-        sent += report.sent
-        if not report.sent or report.retried or report.failed:
-            break
+    sent = deliver_all(app.config, now)
     return {"reminders": scan.reminders, "queued": scan.emails + digests, "sent": sent}
 
 

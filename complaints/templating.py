@@ -109,6 +109,20 @@ def init_app(app: Flask) -> None:
 
     app.jinja_env.globals["factor_label"] = factor_label
     app.jinja_env.filters["label"] = label
+    app.jinja_env.filters["day"] = _day
+    app.jinja_env.filters["yuan"] = _yuan
+
+
+def _day(value: Any) -> str:
+    """A calendar date (no time, no zone) in the user's language."""
+    from flask_babel import format_date
+
+    return format_date(value, "medium") if value else ""
+
+
+def _yuan(value: Any) -> str:
+    """Yuan exactly as stored, two decimals, thousands grouped: 1,234.50 (never through a float)."""
+    return "" if value is None else f"{value:,.2f}"
 
 
 def _business_duration(seconds: int) -> str:

@@ -287,9 +287,14 @@ class StallingHandler(RecordingHandler):
 
 def log_overdue(world: World, n: int) -> list[str]:
     """``n`` tickets logged ten days ago in both offices, committed: every level of their
-    triage clocks is due now. Returns their references."""
+    triage clocks is due now. Returns their references.
+
+    Their reply clocks are switched off (reply policy of counter complaints: 0 days): ten days ago
+    is 6 to 8 working days ago, so whether the reply levels are due would depend on the weekday.
+    The reply clock's reminders are tested in test_reply_clock.py."""
     from complaints.tickets.operations import log_ticket
 
+    no_reply_clock()
     now = datetime.now(UTC)
     refs = [
         log_ticket(world.clerk_a if i % 2 else world.clerk_b,
@@ -300,6 +305,17 @@ def log_overdue(world: World, n: int) -> list[str]:
     db.session.commit()
     db.session.remove()
     return refs
+
+
+def no_reply_clock() -> None:
+    """Switch off the reply clock of counter complaints (committed), for tests that count the
+    stage clocks' reminders at a time relative to today."""
+    from complaints.domain import Channel, Kind
+    from complaints.models import ReplyPolicy
+
+    db.session.merge(ReplyPolicy(kind=Kind.COMPLAINT, channel=Channel.COUNTER, days=0, escalate_after_days=1,
+                                 updated_at=datetime.now(UTC)))
+    db.session.commit()
 
 
 def log_form(**over) -> dict:

@@ -126,7 +126,8 @@ def test_full_workflow_through_the_api(world, api, en):
     assert r.status_code == 200 and r.get_json()["state"] == "triaged", r.get_json()
     assert r.get_json()["deadlines"]["resolve"]["state"] == "running"
 
-    r = fire(sup, ref, "resolve", 4, outcome="已处理，感谢您的反馈。", resolution="已当面致歉并培训", finding="substantiated",
+    r = fire(sup, ref, "resolve", 4, outcome="已处理，感谢您的反馈。",
+             resolution="已当面致歉并培训", finding="substantiated",
              root_cause="attitude", attributed_clerk="clerk.a@example.com")
     t = r.get_json()
     assert r.status_code == 200, t
@@ -370,13 +371,15 @@ def test_stale_version_is_a_409_and_changes_nothing(world, api, new_ticket):
     assert fire(sup, new_ticket, "triage", 1, **triage).status_code == 200
     before = snapshot(sup, new_ticket)
     for version in (1, 3, 99):
-        r = fire(sup, new_ticket, "resolve", version, outcome="已处理，感谢您的反馈。", resolution="x", finding="unfounded")
+        r = fire(sup, new_ticket, "resolve", version, outcome="已处理，感谢您的反馈。",
+                 resolution="x", finding="unfounded")
         assert r.status_code == 409, r.get_json()
         assert r.get_json()["error"] and r.get_json()["current_version"] == 2
         assert snapshot(sup, new_ticket) == before
     r = fire(sup, new_ticket, "resolve", None, outcome="已处理，感谢您的反馈。", resolution="x", finding="unfounded")
     assert r.status_code == 422 and "version" in r.get_json()["fields"]
-    r = sup.post(f"/tickets/{new_ticket}/events", json={"event": "resolve", "outcome": "已处理，感谢您的反馈。", "resolution": "x",
+    r = sup.post(f"/tickets/{new_ticket}/events", json={"event": "resolve", "outcome": "已处理，感谢您的反馈。",
+                                                        "resolution": "x",
                                                         "finding": "unfounded"})
     assert r.status_code == 422 and "version" in r.get_json()["fields"]
     assert snapshot(sup, new_ticket) == before
@@ -469,7 +472,7 @@ def test_offices_list_create_patch(world, api):
     r = admin.post("/offices", json={"code": "bj-0001", "name": "北京东城营业部"})
     assert r.status_code == 201, r.get_json()
     assert r.get_json() == {"code": "BJ-0001", "name": "北京东城营业部", "timezone": "Asia/Shanghai",
-                            "active": True}
+                            "active": True, "phone": None, "address": None}
     for body, field in [({"code": "BJ-0001", "name": "again"}, "code"), ({"code": "bj-0001", "name": "x"}, "code"),
                         ({"code": "!", "name": "x"}, "code"), ({"code": "BJ-0002"}, "name"),
                         ({"code": "BJ-0003", "name": "x", "timezone": "Mars/Base"}, "timezone"),

@@ -48,7 +48,8 @@ def filled(app, world, api, make_ticket):
     t = make_ticket(kind="error")
     fire_event(t, world.sup_a, "triage", {"severity": "low", "category": "counter", "assignee": world.sup_a.email},
                version=t.version, now=now)
-    fire_event(t, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "已处理", "finding": "substantiated", "root_cause": "skill",
+    fire_event(t, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。",
+                                           "resolution": "已处理", "finding": "substantiated", "root_cause": "skill",
                                            "attributed_clerk": world.clerk_a.email}, version=t.version, now=now)
     make_ticket(actor=world.clerk_b, office="SH-0102")
     db.session.commit()

@@ -167,16 +167,20 @@ def test_resolve_needs_a_root_cause_when_substantiated_and_no_clerk_with_hardwar
     ref, t = triaged
     sup = api(world.sup_a)
     v = t["version"]
-    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。", resolution="查实", finding="substantiated", attributed_clerk="clerk.a@example.com")
+    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。",
+             resolution="查实", finding="substantiated", attributed_clerk="clerk.a@example.com")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"root_cause"}
-    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。", resolution="查实", finding="substantiated", root_cause="hardware",
+    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。",
+             resolution="查实", finding="substantiated", root_cause="hardware",
              attributed_clerk="clerk.a@example.com")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"attributed_clerk"}
-    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。", resolution="不实", finding="unfounded", root_cause="skill")
+    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。",
+             resolution="不实", finding="unfounded", root_cause="skill")
     assert r.status_code == 422 and set(r.get_json()["fields"]) == {"root_cause"}
     unchanged = sup.get(f"/tickets/{ref}").get_json()
     assert (unchanged["version"], unchanged["state"], unchanged["root_cause"]) == (v, "triaged", None)
-    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。", resolution="设备故障", finding="substantiated", root_cause="hardware")
+    r = fire(sup, ref, "resolve", v, outcome="已处理，感谢您的反馈。",
+             resolution="设备故障", finding="substantiated", root_cause="hardware")
     assert r.status_code == 200, r.get_json()
     body = r.get_json()
     assert (body["state"], body["finding"], body["root_cause"], body["attributed_clerk"]) == (
@@ -185,7 +189,8 @@ def test_resolve_needs_a_root_cause_when_substantiated_and_no_clerk_with_hardwar
 
 def test_resolve_with_a_root_cause_and_the_clerk_at_fault(world, api, triaged):
     ref, t = triaged
-    r = fire(api(world.sup_a), ref, "resolve", t["version"], outcome="已处理，感谢您的反馈。", resolution="查实", finding="substantiated",
+    r = fire(api(world.sup_a), ref, "resolve", t["version"], outcome="已处理，感谢您的反馈。",
+             resolution="查实", finding="substantiated",
              root_cause="attitude", attributed_clerk="clerk.a@example.com")
     assert r.status_code == 200, r.get_json()
     assert (r.get_json()["root_cause"], r.get_json()["attributed_clerk"]) == ("attitude", "clerk.a@example.com")
@@ -360,7 +365,8 @@ def test_the_search_box_finds_a_ticket_by_item_number(world, login, spread):
 
 def test_the_csv_has_the_category_label_the_items_and_the_root_cause(world, api, login, en, spread):
     sup = api(world.sup_a)
-    r = fire(sup, spread["a_mine"], "resolve", 2, outcome="已处理，感谢您的反馈。", resolution="查实", finding="substantiated",
+    r = fire(sup, spread["a_mine"], "resolve", 2, outcome="已处理，感谢您的反馈。",
+             resolution="查实", finding="substantiated",
              root_cause="skill", attributed_clerk="clerk.a@example.com")
     assert r.status_code == 200, r.get_json()
     resp = login(world.sup_a).get("/tickets/export.csv")

@@ -215,6 +215,43 @@ def test_seed_demo_tickets_cover_the_workflow_over_three_months(demo):
         assert t.office in t.logged_by.offices or t.logged_by.role == Role.ADMIN, t.ref
 
 
+def test_seed_demo_is_a_realistic_case_file(demo):
+    import re
+
+    from complaints.domain import COMPENSABLE, Channel, CompensationStatus, Finding, Verdict
+    from complaints.models import Compensation
+    from complaints.tickets.compensation import cap
+
+    offices = db.session.scalars(select(Office)).all()
+    assert all(o.phone and re.fullmatch(r"0\d{2,3}-\d{7,8}", o.phone) and o.address for o in offices)
+    tickets = db.session.scalars(select(Ticket).options(selectinload(Ticket.compensation))).all()
+    done = [t for t in tickets if t.state in (State.RESOLVED, State.CLOSED)]
+    assert done and all(t.outcome and t.outcome != t.resolution for t in done)
+    # Substantiated delay, loss and damage carry their compensation, in its several stages.
+    owed = [t for t in done if t.finding == Finding.SUBSTANTIATED and t.category in COMPENSABLE]
+    assert owed and all(t.compensation is not None for t in owed)
+    comps = db.session.scalars(select(Compensation)).all()
+    statuses = {c.status for c in comps}
+    assert {CompensationStatus.APPROVED, CompensationStatus.PAID} <= statuses
+    assert all(c.paid_on and c.payment_ref for c in comps if c.status == CompensationStatus.PAID)
+    above = [c for c in comps if c.offered > cap()]
+    assert len(above) == 1 and above[0].approved_by.role == Role.ADMIN
+    # Appeals the regulator forwarded: case numbers, deadlines, a reply when resolved, one linked, one verdict.
+    appeals = [t for t in tickets if t.channel == Channel.REGULATOR]
+    assert 2 <= len(appeals) <= 3
+    assert all(re.fullmatch(r"[A-Z]{2}\d{4}-12305-\d{6}", t.regulator_case) and t.regulator_due for t in appeals)
+    assert all(t.regulator_reply and t.regulator_replied_on for t in appeals if t.resolved_at)
+    linked = [t for t in appeals if t.appeal_of is not None]
+    assert len(linked) == 1 and linked[0].appeal_of.customer_phone == linked[0].customer_phone
+    assert linked[0].appeal_of.created_at < linked[0].created_at
+    assert [t.verdict for t in appeals if t.verdict] == [Verdict.VALID]
+    # Customers who agreed to messages, some with an email; nobody gets one without consent.
+    with_phone = [t for t in tickets if t.customer_phone]
+    assert 0.4 * len(with_phone) < sum(t.customer_consent for t in with_phone) < len(with_phone)
+    assert any(t.customer_email for t in tickets)
+    assert all(t.customer_consent for t in tickets if t.customer_email)
+
+
 def test_seed_demo_refuses_to_load_twice(demo, runner):
     counts = (_count(Office), _count(User), _count(Ticket))
     result = runner.invoke(args=["seed-demo"])

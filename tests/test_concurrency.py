@@ -44,7 +44,8 @@ def _request_info(world) -> dict:
 
 
 def _resolve(world) -> dict:
-    return {"event": "resolve", "outcome": "已处理，感谢您的反馈。", "resolution": "已核实并致歉。", "finding": "unfounded"}
+    return {"event": "resolve", "outcome": "已处理，感谢您的反馈。",
+            "resolution": "已核实并致歉。", "finding": "unfounded"}
 
 
 def _race(app, headers: list[dict], path: str, bodies: list[dict]) -> list:

@@ -33,7 +33,8 @@ def test_clerk_sees_today_and_follow_ups_waiting(world, make_ticket, login):
     now = datetime.now(UTC)
     fire_event(mine, world.sup_a, "triage", {"severity": "low", "category": "counter", "assignee": world.sup_a.email},
                version=mine.version, now=now)
-    fire_event(mine, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "已处理", "finding": "unfounded"},
+    fire_event(mine, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。",
+                                              "resolution": "已处理", "finding": "unfounded"},
                version=mine.version, now=now)
     db.session.commit()
     logged, waiting = clerk_today(world.clerk_a, now, "Asia/Shanghai")

@@ -185,7 +185,8 @@ def test_control_characters_are_refused_in_every_text_field(world, api, make_tic
     assert _fire(client, ref, "triage", 1, severity="low", category="counter",
                  assignee="sup.a@example.com").status_code == 200
     for event, field, extra in [("request_info", "note", {}),
-                                ("resolve", "resolution", {"finding": "unfounded"})]:
+                                ("resolve", "resolution", {"finding": "unfounded", "outcome": "已处理"}),
+                                ("resolve", "outcome", {"finding": "unfounded", "resolution": "ok"})]:
         before = _state(client, ref)
         resp = _fire(client, ref, event, 2, **{field: f"a{char}b"}, **extra)
         assert resp.status_code == 422 and set(resp.get_json()["fields"]) == {field}, (event, repr(char))
@@ -214,7 +215,8 @@ def test_html_is_kept_verbatim_in_json_and_escaped_on_the_ticket_page(world, api
     assert (resp.get_json()["description"], resp.get_json()["customer_name"]) == (SCRIPT, name)
     steps = [("triage", {"severity": "low", "category": "counter", "assignee": "sup.a@example.com"}),
              ("request_info", {"note": "ask " + SCRIPT}), ("info_received", {"note": "got " + SCRIPT}),
-             ("resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "fixed " + SCRIPT, "finding": "unfounded"}),
+             ("resolve", {"outcome": "已处理，感谢您的反馈。",
+                          "resolution": "fixed " + SCRIPT, "finding": "unfounded"}),
              ("reopen", {"reason": "again " + SCRIPT})]
     for version, (event, fields) in enumerate(steps, start=1):
         r = _fire(client, ref, event, version, **fields)
@@ -509,3 +511,68 @@ def test_random_json_to_the_admin_api_never_gives_a_500(world, api, path, body):
     assert resp.status_code in {200, 201, 409, 422}, (path, body, resp.status_code)
     if resp.status_code >= 400:
         assert resp.get_json()["error"]
+
+
+MONEY_JUNK = ["NaN", "Infinity", "1e3", "-0.01", "12.345", "1,2,3", "１２３.4５6", "¥-5", float("nan"), 0.1 + 0.2]
+
+
+def test_junk_in_the_customer_and_regulator_fields_of_a_new_ticket_is_refused_per_field(world, api):
+    client = api(world.sup_a)
+    appeal = {"channel": "regulator", "regulator_case": "SH2026-12305-000001"}
+    for field in ("customer_email", "customer_consent", "regulator_case", "regulator_due", "appeal_of"):
+        for value in JUNK:
+            before = _counts()
+            resp = client.post("/tickets", json=complaint_body(**{**appeal, field: value}))
+            assert resp.status_code in OK, (field, value)
+            if resp.status_code != 201:
+                body = resp.get_json()
+                assert resp.status_code == 422 and field in body["fields"], (field, value, body)
+                assert _counts() == before
+
+
+def _ref_in_state(client, *, appeal: bool = False, compensation: str | None = None) -> str:
+    """A ticket where the issue-13 events apply: a resolved appeal, or a resolved loss with compensation."""
+    body = complaint_body(**({"channel": "regulator", "regulator_case": "SH2026-12305-000002"} if appeal else {}))
+    ref = client.post("/tickets", json=body).get_json()["ref"]
+    _fire(client, ref, "triage", 1, severity="low", category="loss", assignee="sup.a@example.com")
+    resolve = {"outcome": "已赔偿", "resolution": "查实", "finding": "substantiated", "root_cause": "responsibility",
+               "claimed_amount": "300", "offered_amount": "250.50", "compensation_basis": "uninsured"}
+    if appeal:
+        resolve |= {"regulator_reply": "已回复管理局", "regulator_replied_on": "2026-11-20"}
+    assert _fire(client, ref, "resolve", 2, **resolve).status_code == 200
+    if compensation == "approved":
+        assert _fire(client, ref, "approve_compensation", 3).status_code == 200
+    return ref
+
+
+@pytest.mark.parametrize("event, setup", [
+    ("record_verdict", {"appeal": True}), ("link_appeal", {"appeal": True}),
+    ("refuse_compensation", {}), ("pay_compensation", {"compensation": "approved"}),
+])
+def test_junk_in_every_field_of_the_appeal_and_compensation_events_changes_nothing(world, api, event, setup):
+    client = api(world.sup_a)
+    ref = _ref_in_state(client, **setup)
+    for field in BY_EVENT[event].field_names():
+        for value in [*JUNK, *MONEY_JUNK]:
+            before = _state(client, ref)
+            resp = _fire(client, ref, event, before[0], **{field: value})
+            assert resp.status_code in OK, (event, field, value, resp.status_code)
+            assert resp.status_code != 500
+            if resp.status_code != 200:
+                assert _state(client, ref) == before, (event, field, value)
+
+
+def test_junk_amounts_at_resolve_are_refused_per_field(world, api):
+    client = api(world.sup_a)
+    ref = client.post("/tickets", json=complaint_body()).get_json()["ref"]
+    _fire(client, ref, "triage", 1, severity="low", category="damage", assignee="sup.a@example.com")
+    good = {"outcome": "已赔偿", "resolution": "查实", "finding": "substantiated", "root_cause": "responsibility",
+            "claimed_amount": "300", "offered_amount": "250.50", "compensation_basis": "insured"}
+    for field in ("claimed_amount", "offered_amount"):
+        for value in [*JUNK, *MONEY_JUNK, "10000000.01", -1, "-1"]:
+            if value is not True and value in ("3", 0, 1.5):
+                continue  # amounts a person could mean: they would resolve the ticket
+            before = _state(client, ref)
+            resp = _fire(client, ref, "resolve", 2, **{**good, field: value})
+            assert resp.status_code == 422 and field in resp.get_json()["fields"], (field, value, resp.get_json())
+            assert _state(client, ref) == before

@@ -94,7 +94,8 @@ def test_tel_links_dial_the_number_and_its_extension():
 def _resolve(ticket, sup, assignee, now):
     fire_event(ticket, sup, "triage", {"severity": "low", "category": "counter", "assignee": assignee.email},
                version=ticket.version, now=now)
-    fire_event(ticket, sup, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "已处理", "finding": "unfounded"},
+    fire_event(ticket, sup, "resolve", {"outcome": "已处理，感谢您的反馈。",
+                                        "resolution": "已处理", "finding": "unfounded"},
                version=ticket.version, now=now)
     db.session.commit()
 

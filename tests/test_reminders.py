@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from complaints.extensions import db
 from complaints.mail.delivery import backoff, deliver
-from complaints.models import OutboxMessage, Reminder
+from complaints.models import Deadline, OutboxMessage, Reminder
 from complaints.sla import clocks
 from complaints.sla.scan import decide, digest
 from complaints.tickets.operations import fire_event, log_ticket
@@ -47,9 +47,12 @@ def test_each_level_goes_to_its_people_once(world, logged):
     assert decide(BREACH).emails == 1  # no assignee yet: the supervisors
     assert decide(ESCALATE).emails == 1  # the admins
     assert [r.to_addr for r in outbox_rows()][-1] == world.admin.email
-    assert decide(ESCALATE + timedelta(days=30)).reminders == 0
-    levels = db.session.scalars(select(Reminder.level).order_by(Reminder.id)).all()
-    assert levels == ["warning", "breach", "escalation"]
+    # Nothing more for the triage clock; the reply clock (7 working days) has reached its three levels.
+    assert decide(ESCALATE + timedelta(days=30)).reminders == 3
+    levels = db.session.execute(select(Deadline.clock, Reminder.level).join(
+        Reminder, Reminder.deadline_id == Deadline.id).order_by(Reminder.id)).all()
+    assert [lvl for c, lvl in levels if c == "triage"] == ["warning", "breach", "escalation"]
+    assert [lvl for c, lvl in levels if c == "reply"] == ["warning", "breach", "escalation"]
     assert clocks.open_deadline(logged).next_fire_at is None
 
 
@@ -91,7 +94,10 @@ def test_a_clock_that_ended_or_paused_sends_nothing(world, logged):
     fire_event(logged, world.sup_a, "request_info", {"note": "请补充"}, version=logged.version,
                now=MONDAY_9 + timedelta(minutes=10))
     db.session.commit()
-    assert decide(MONDAY_9 + timedelta(days=60)).reminders == 0
+    decide(MONDAY_9 + timedelta(days=60))
+    # Only the reply clock, which a wait for the customer does not pause, reached its levels.
+    decided = db.session.scalars(select(Deadline.clock).join(Reminder, Reminder.deadline_id == Deadline.id)).all()
+    assert decided == ["reply"] * 3
 
 
 def test_a_rolled_back_decision_queues_nothing(world, logged):

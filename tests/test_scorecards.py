@@ -65,7 +65,8 @@ def test_a_reopened_or_rejudged_ticket_stops_counting_at_once(world):
     fire_event(t, world.sup_a, "reopen", {"reason": "复查"}, version=t.version, now=NOW)
     db.session.commit()
     assert card_of(compute.office_cards(world.office_a, OCT), world.clerk_a).complaint_points == 2
-    fire_event(t, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "复查后不成立", "finding": "unfounded"},
+    fire_event(t, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。",
+                                           "resolution": "复查后不成立", "finding": "unfounded"},
                version=t.version, now=NOW)
     fire_event(u, world.clerk_a, "follow_up", {"contact": "reached", "expectation": 4, "perception": 2,
                                                "satisfied": False}, version=u.version, now=NOW)
@@ -343,7 +344,8 @@ def test_a_reopened_ticket_leaves_the_root_cause_summary_at_once(world, login):
     assert t.ref not in page and u.ref not in page
     # Judged again with another root cause, it counts under that one.
     fire_event(t, world.sup_a, "resolve",
-               {"outcome": "已处理，感谢您的反馈。", "resolution": "复查", "finding": "substantiated", "root_cause": "management"},
+               {"outcome": "已处理，感谢您的反馈。",
+                "resolution": "复查", "finding": "substantiated", "root_cause": "management"},
                version=t.version, now=NOW)
     db.session.commit()
     page = client.get(f"/scorecards?office=SH-0101&month={OCT}").text

@@ -67,12 +67,14 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/account/tokens/1/revoke": {},
         "/admin/sla/complaint/low": {"triage_minutes": "1", "resolve_minutes": "1", "follow_up_minutes": "1",
                                      "escalate_after_minutes": "0", "calendar": "24x7"},
+        "/admin/reply-policies/complaint/counter": {"days": "1", "escalate_after_days": "0"},
         "/admin/offices/SH-0101/calendar": {"open0": "y", "opens0": "09:00", "closes0": "17:00"},
         "/admin/offices/SH-0101/holidays/import": {"import-text": "2027-01-01"},
         "/admin/outbox/1/retry": {},
         "/scorecards/assess?office=SH-0101&month=2026-10": {f"c{world.clerk_a.id}-attitude": "5"},
         "/admin/scoring": {"weight_low": "9"},
         "/status": {"ref": ticket.ref, "digits": "5678"},
+        "/status/language": {"locale": "en"},
         "/search": {"q": "态度"},
     }
     with csrf_app.app_context():
@@ -95,6 +97,7 @@ def _snapshot() -> tuple:
         tuple(db.session.execute(text("SELECT name, active, password_hash, locale FROM users ORDER BY id")).all()),
         tuple(db.session.execute(text("SELECT code, name FROM offices ORDER BY id")).all()),
         db.session.scalar(text("SELECT count(*) FROM sla_policies")),
+        db.session.scalar(text("SELECT count(*) FROM reply_policies")),
         db.session.scalar(text("SELECT count(*) FROM office_hours")),
         db.session.scalar(text("SELECT count(*) FROM holidays")),
         db.session.scalar(text("SELECT count(*) FROM assessments")),
@@ -207,8 +210,9 @@ def test_html_in_every_text_field_is_shown_escaped(world, make_ticket, login, ap
                                                "category": "counter", "assignee": world.sup_a.email})
     sup.post(f"/tickets/{t.ref}/events", json={"event": "request_info", "version": 2, "note": SCRIPT})
     sup.post(f"/tickets/{t.ref}/events", json={"event": "info_received", "version": 3, "note": SCRIPT})
-    resp = sup.post(f"/tickets/{t.ref}/events", json={"event": "resolve", "version": 4, "outcome": "已处理，感谢您的反馈。", "resolution": SCRIPT,
-                                                      "finding": "unfounded"})
+    resp = sup.post(f"/tickets/{t.ref}/events", json={
+        "event": "resolve", "version": 4, "outcome": "已处理，感谢您的反馈。", "resolution": SCRIPT,
+        "finding": "unfounded"})
     assert resp.status_code == 200 and resp.get_json()["resolution"] == SCRIPT  # JSON returns it verbatim
     sup.post(f"/tickets/{t.ref}/events", json={"event": "reopen", "version": 5, "reason": SCRIPT})
     client = login(world.sup_a)

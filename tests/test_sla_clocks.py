@@ -22,6 +22,12 @@ def sh(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 11, day, hour, minute, tzinfo=UTC) - SH_OFFSET
 
 
+def stage(ticket) -> list:
+    """The stage clocks (triage, resolve, follow-up) of the ticket, oldest first: the reply clock that
+    runs beside them is tested in test_reply_clock.py."""
+    return [d for d in ticket.deadlines if d.clock != "reply"]
+
+
 def fire(ticket, actor, event, now, **data):
     ev = fire_event(ticket, actor, event, data, version=ticket.version, now=now)
     db.session.commit()
@@ -48,7 +54,7 @@ def test_logging_starts_the_triage_clock_on_business_hours(logged):
 def test_triage_ends_its_clock_and_starts_resolve_with_the_new_severity(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 10), severity="high", category="counter",
          assignee=world.sup_a.email)
-    triage, resolve = logged.deadlines
+    triage, resolve = stage(logged)
     assert (triage.ended_at, triage.outcome, triage.next_fire_at) == (sh(23, 10), "met", None)
     assert resolve.clock == "resolve" and resolve.severity == Severity.HIGH
     assert resolve.target_seconds == default_policy(Kind.COMPLAINT, Severity.HIGH).resolve_minutes * 60
@@ -58,12 +64,12 @@ def test_triage_ends_its_clock_and_starts_resolve_with_the_new_severity(world, l
 
 def test_a_late_triage_is_recorded_as_missed(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 14), severity="low", category="counter", assignee=world.sup_a.email)
-    assert logged.deadlines[0].outcome == "missed"
+    assert stage(logged)[0].outcome == "missed"
 
 
 def test_waiting_for_the_customer_pauses_and_resumes_the_clock(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 9), severity="high", category="counter", assignee=world.sup_a.email)
-    resolve = logged.deadlines[1]
+    resolve = stage(logged)[1]
     due_before = resolve.due_at
     fire(logged, world.sup_a, "request_info", sh(23, 11), note="请提供收据")
     assert resolve.paused and resolve.next_fire_at is None and resolve.due_at is None
@@ -79,7 +85,8 @@ def test_waiting_for_the_customer_pauses_and_resumes_the_clock(world, logged):
 def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 9), severity="medium", category="counter",
          assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 15), outcome="已处理，感谢您的反馈。", resolution="致歉", finding="substantiated", root_cause="attitude",
+    fire(logged, world.sup_a, "resolve", sh(23, 15), outcome="已处理，感谢您的反馈。", resolution="致歉",
+         finding="substantiated", root_cause="attitude",
          attributed_clerk=world.clerk_a.email)
     follow = clocks.open_deadline(logged)
     assert follow.clock == "follow_up" and follow.started_at == sh(23, 15)
@@ -88,20 +95,22 @@ def test_resolve_starts_follow_up_and_not_satisfied_starts_a_new_resolve_clock(w
     assert follow.outcome == "met"
     again = clocks.open_deadline(logged)
     assert (again.clock, again.cycle) == ("resolve", 2)
-    assert [d.clock for d in logged.deadlines] == ["triage", "resolve", "follow_up", "resolve"]
+    assert [d.clock for d in stage(logged)] == ["triage", "resolve", "follow_up", "resolve"]
 
 
 def test_reopen_withdraws_the_follow_up_and_starts_a_new_resolve_clock(world, logged):
     fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="counter", assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理", finding="unfounded")
+    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理",
+         finding="unfounded")
     fire(logged, world.sup_a, "reopen", sh(23, 11), reason="客户再次来电")
-    assert logged.deadlines[2].outcome == "cancelled"
+    assert stage(logged)[2].outcome == "cancelled"
     assert clocks.open_deadline(logged).clock == "resolve" and clocks.open_deadline(logged).cycle == 2
 
 
 def test_closing_and_rejecting_leave_no_clock_running(world, logged, make_ticket):
     fire(logged, world.sup_a, "triage", sh(23, 9), severity="low", category="counter", assignee=world.sup_a.email)
-    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理", finding="unfounded")
+    fire(logged, world.sup_a, "resolve", sh(23, 10), outcome="已处理，感谢您的反馈。", resolution="已处理",
+         finding="unfounded")
     fire(logged, world.clerk_a, "follow_up", sh(23, 11), contact="unreachable")
     assert clocks.open_deadline(logged) is None
     other = make_ticket()
@@ -125,12 +134,13 @@ def test_a_refused_event_moves_no_clock(world, logged):
 
     before = [(d.id, d.due_at, d.ended_at) for d in logged.deadlines]
     with pytest.raises(Conflict):
-        fire_event(logged, world.sup_a, "resolve", {"outcome": "已处理，感谢您的反馈。", "resolution": "x", "finding": "unfounded"},
+        fire_event(logged, world.sup_a, "resolve",
+                   {"outcome": "已处理，感谢您的反馈。", "resolution": "x", "finding": "unfounded"},
                    version=logged.version, now=sh(23, 10))
     db.session.rollback()
     db.session.expire_all()
     assert [(d.id, d.due_at, d.ended_at) for d in logged.deadlines] == before
-    assert db.session.query(Deadline).count() == 1
+    assert db.session.query(Deadline).filter(Deadline.clock != "reply").count() == 1
 
 
 def test_the_api_returns_the_deadlines(world, api, logged):

@@ -12,6 +12,11 @@ class OfficeForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=200)])
     timezone = StringField(_l("Time zone"), default="Asia/Shanghai",
                            validators=[DataRequired(), Length(max=64)])
+    phone = StringField(_l("Phone for customers"), validators=[Optional(), Length(max=64)],
+                        description=_l("Shown on the slip and the status page, e.g. 021-64381234."),
+                        render_kw={"inputmode": "tel", "autocomplete": "off"})
+    address = StringField(_l("Address"), validators=[Optional(), Length(max=300)],
+                          description=_l("Shown on the slip and the status page."))
     active = BooleanField(_l("Active"), default=True)
 
 

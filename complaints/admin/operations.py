@@ -46,7 +46,38 @@ def _timezone(value: Any, errors: dict[str, str]) -> str:
     return value
 
 
-def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai") -> Office:
+OFFICE_ADDRESS = 300
+
+
+def _office_phone(value: Any, errors: dict[str, str]) -> str | None:
+    """The office's public number, checked and normalised as a customer's is; empty: none."""
+    from ..tickets.inputs import normalise_phone
+
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        return normalise_phone(value)
+    except ValueError as exc:
+        errors["phone"] = str(exc)
+        return None
+
+
+def _office_address(value: Any, errors: dict[str, str]) -> str | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    if not isinstance(value, str):
+        errors["address"] = _("Must be text.")
+        return None
+    value = " ".join(value.split())  # one line, as printed on the slip
+    if len(value) > OFFICE_ADDRESS:
+        errors["address"] = _("At most %(n)d characters.", n=OFFICE_ADDRESS)
+    elif has_control_chars(value, multiline=False):
+        errors["address"] = _("Contains control characters.")
+    return value
+
+
+def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai", *, phone: Any = None,
+                  address: Any = None) -> Office:
     errors: dict[str, str] = {}
     if not isinstance(code, str) or not OFFICE_CODE.match(code.strip().upper()):
         errors["code"] = _("2 to 32 letters, digits or dashes, e.g. SH-0101.")
@@ -54,11 +85,13 @@ def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai") -> Offi
     code = code.strip().upper()
     name = _name(name, errors)
     timezone = _timezone(timezone, errors)
+    phone = _office_phone(phone, errors)
+    address = _office_address(address, errors)
     if not errors and db.session.scalar(select(Office).where(Office.code == code)):
         errors["code"] = _("An office with this code exists.")
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
-    office = Office(code=code, name=name, timezone=timezone, active=True)
+    office = Office(code=code, name=name, timezone=timezone, phone=phone, address=address, active=True)
     db.session.add(office)
     db.session.flush()
     return office
@@ -66,11 +99,19 @@ def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai") -> Offi
 
 def update_office(office: Office, changes: dict[str, Any]) -> Office:
     errors: dict[str, str] = {}
-    unknown = set(changes) - {"name", "timezone", "active"}
+    unknown = set(changes) - {"name", "timezone", "active", "phone", "address"}
     for key in unknown:
         errors[str(key)[:64]] = _("Unknown field.")
     if "name" in changes:
         office.name = _name(changes["name"], errors)
+    if "phone" in changes:
+        phone = _office_phone(changes["phone"], errors)
+        if "phone" not in errors:
+            office.phone = phone
+    if "address" in changes:
+        address = _office_address(changes["address"], errors)
+        if "address" not in errors:
+            office.address = address
     if "timezone" in changes:
         office.timezone = _timezone(changes["timezone"], errors) or office.timezone
     if "active" in changes:

@@ -47,7 +47,8 @@ def office_new():
     status = 200
     if form.validate_on_submit():
         try:
-            office = ops.create_office(form.code.data, form.name.data, form.timezone.data)
+            office = ops.create_office(form.code.data, form.name.data, form.timezone.data,
+                                       phone=form.phone.data, address=form.address.data)
         except InvalidInput as exc:
             _show_errors(form, exc)
             status = 422
@@ -68,6 +69,7 @@ def office_edit(code: str):
     if form.validate_on_submit():
         try:
             ops.update_office(office, {"name": form.name.data, "timezone": form.timezone.data,
+                                       "phone": form.phone.data, "address": form.address.data,
                                        "active": bool(form.active.data)})
         except InvalidInput as exc:
             _show_errors(form, exc)

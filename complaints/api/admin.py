@@ -15,7 +15,8 @@ from . import api_user, bp, json_body, require_admin
 
 
 def office_to_dict(o: Office) -> dict:
-    return {"code": o.code, "name": o.name, "timezone": o.timezone, "active": o.active}
+    return {"code": o.code, "name": o.name, "timezone": o.timezone, "active": o.active,
+            "phone": o.phone, "address": o.address}
 
 
 def user_to_dict(u: User) -> dict:
@@ -38,11 +39,12 @@ def list_offices():
 def create_office():
     require_admin()
     body = json_body()
-    unknown = set(body) - {"code", "name", "timezone"}
+    unknown = set(body) - {"code", "name", "timezone", "phone", "address"}
     if unknown:
         raise InvalidInput(_("Unknown fields."), {k[:64]: _("Unknown field.") for k in unknown})
     office = ops.create_office(body.get("code"), body.get("name"),
-                               body.get("timezone", "Asia/Shanghai"))
+                               body.get("timezone", "Asia/Shanghai"),
+                               phone=body.get("phone"), address=body.get("address"))
     db.session.commit()
     return jsonify(office_to_dict(office)), 201
 

@@ -6,12 +6,28 @@ from typing import Any
 
 from flask import jsonify
 
-from ..domain import Category, Channel, Kind, Product, Role, RootCause, Severity, State
+from ..domain import (
+    Category,
+    Channel,
+    CompensationBasis,
+    CompensationStatus,
+    Kind,
+    Product,
+    Role,
+    RootCause,
+    Severity,
+    State,
+    Verdict,
+)
 from ..scorecards.compute import FACTORS
-from ..workflow import MAX_ITEMS, TRANSITIONS, Field, Transition
+from ..workflow import MAX_ITEMS, TRANSITIONS, Field, Transition, condition_text
 from . import bp
 
 ERROR = {"$ref": "#/components/schemas/Error"}
+# Yuan as an exact decimal string: at most two decimals, never a float ("120.50").
+MONEY_PATTERN = r"^[0-9]{1,8}(\.[0-9]{1,2})?$"
+MONEY = {"type": "string", "pattern": MONEY_PATTERN, "example": "120.50"}
+MONTH = {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}
 
 
 def _field_schema(f: Field) -> dict[str, Any]:
@@ -23,6 +39,15 @@ def _field_schema(f: Field) -> dict[str, Any]:
         return {"type": "boolean"}
     if f.type == "datetime":
         return {"type": "string", "format": "date-time"}
+    if f.type == "date":
+        return {"type": "string", "format": "date",
+                "description": "a calendar date, YYYY-MM-DD; " + (
+                    "up to a year ahead" if f.future else "not in the future (the office's today)")}
+    if f.type == "money":
+        return {**MONEY, "description": "yuan as an exact decimal string with at most two decimals "
+                                        "(120.50); not negative, at most 10,000,000"}
+    if f.type == "email":
+        return {"type": "string", "format": "email", "maxLength": 254}
     if f.type == "user":
         return {"type": "string", "format": "email", "description": "a user, by email"}
     if f.type == "ticket":
@@ -50,7 +75,13 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
         f"`{f.name}` is required when `{f.required_when[0]}` is `{f.required_when[1]}`."
         for f in t.fields if f.required_when
     ] + [f"`{f.name}` is refused when `{f.not_when[0]}` is `{f.not_when[1]}`." for f in t.fields if f.not_when] + [
-        f"`{f.name}` defaults to `{f.default}`." for f in t.fields if f.default is not None]
+        f"`{f.name}` is refused unless `{f.only_when[0]}` is `{f.only_when[1]}`." for f in t.fields if f.only_when
+    ] + [
+        f"`{f.name}` only for tickets where {_condition(f.applies_to)} (required there unless said otherwise; "
+        "elsewhere refused)." for f in t.fields if f.applies_to
+    ] + [f"`{f.name}` defaults to `{f.default}`." for f in t.fields if f.default is not None]
+    if t.ticket_when:
+        notes.insert(0, f"Only for tickets where {condition_text(t)}.")
     target = "the same state" if t.target is None else t.target.value
     return {
         "type": "object",
@@ -66,6 +97,11 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
     }
 
 
+def _condition(cond: tuple[str, tuple[Any, ...]]) -> str:
+    """A field's ticket condition (Field.applies_to), worded as workflow.condition_text words a row's."""
+    return condition_text(Transition("", (), None, frozenset(), (), "", ticket_when=(cond,)))
+
+
 def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any]:
     out: dict[str, Any] = {ok: {"description": "OK", "content": {
         "application/json": {"schema": ok_schema}}}}
@@ -79,6 +115,11 @@ def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any
     return out
 
 
+CASEWORK_PARAMS = [
+    {"name": "month", "in": "query", "description": "YYYY-MM, default this month", "schema": MONTH},
+    {"name": "office", "in": "query", "description": "one office's code; default every office in scope",
+     "schema": {"type": "string", "maxLength": 32}},
+]
 SLA_PARAMS = [
     {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": [k.value for k in Kind]}},
     {"name": "severity", "in": "path", "required": True,
@@ -91,7 +132,23 @@ _SLA_FIELDS = {
     "escalate_after_minutes": {"type": "integer", "minimum": 0},
     "calendar": {"type": "string", "enum": ["business", "24x7"]},
 }
+REPLY_PARAMS = [
+    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": [k.value for k in Kind]}},
+    {"name": "channel", "in": "path", "required": True,
+     "schema": {"type": "string", "enum": [c.value for c in Channel]}},
+]
+_REPLY_FIELDS = {
+    "days": {"type": "integer", "minimum": 0, "maximum": 60,
+             "description": "working days from logging to the reply (national calendar); 0: no reply clock"},
+    "escalate_after_days": {"type": "integer", "minimum": 0, "maximum": 30,
+                            "description": "working days overdue before the administrators are told"},
+}
 SLA_SCHEMAS = {
+    "ReplyPolicyInput": {"type": "object", "additionalProperties": False, "required": list(_REPLY_FIELDS),
+                         "properties": _REPLY_FIELDS},
+    "ReplyPolicy": {"type": "object", "properties": {
+        **_REPLY_FIELDS, "kind": {"type": "string"}, "channel": {"type": "string"},
+        "customised": {"type": "boolean"}}},
     "SlaPolicyInput": {"type": "object", "additionalProperties": False, "required": list(_SLA_FIELDS),
                        "properties": _SLA_FIELDS},
     "SlaPolicy": {"type": "object", "properties": {
@@ -110,6 +167,9 @@ def build_spec() -> dict[str, Any]:
         for t in events
     }
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
+    # Shown to customers (slip, status page); empty clears. The phone is checked as a customer's.
+    office_contact = {"phone": {"type": "string", "maxLength": 64, "nullable": True},
+                      "address": {"type": "string", "maxLength": 300, "nullable": True}}
     ref_param = {"name": "ref", "in": "path", "required": True,
                  "schema": {"type": "string", "maxLength": 20}}
     return {
@@ -140,7 +200,17 @@ def build_spec() -> dict[str, Any]:
                         {"name": "due", "in": "query",
                          "schema": {"type": "string", "enum": ["overdue", "soon"]}},
                         {"name": "overdue", "in": "query", "schema": {"type": "string", "enum": ["1"]}},
-                        {"name": "sort", "in": "query", "schema": {"type": "string", "enum": ["new", "due"]}},
+                        {"name": "appeal", "in": "query", "description": "1: regulator appeals only",
+                         "schema": {"type": "string", "enum": ["1", "0"]}},
+                        {"name": "verdict", "in": "query", "description": "the regulator's verdict of an appeal",
+                         "schema": {"type": "string", "enum": [v.value for v in Verdict]}},
+                        {"name": "compensation", "in": "query", "description": "the compensation's status",
+                         "schema": {"type": "string", "enum": [c.value for c in CompensationStatus]}},
+                        {"name": "reply", "in": "query",
+                         "description": "the reply clock: due within 7 days (soon), or overdue",
+                         "schema": {"type": "string", "enum": ["soon", "overdue"]}},
+                        {"name": "sort", "in": "query", "description": "due: the stage clock; reply: the reply clock",
+                         "schema": {"type": "string", "enum": ["new", "due", "reply"]}},
                         {"name": "page", "in": "query",
                          "schema": {"type": "integer", "minimum": 1, "maximum": 1000000}},
                         {"name": "per_page", "in": "query",
@@ -278,6 +348,28 @@ def build_spec() -> dict[str, Any]:
                                     f: {"type": "integer"} for f in FACTORS}}}}}}},
                             "403", "404", "422")},
             },
+            "/compensation": {
+                "get": {"operationId": "getCompensationTotals",
+                        "description": "Compensation per office in a month, in the caller's scope (administrators "
+                                       "every office, others their own): `offered` sums the offers stated that "
+                                       "month (at resolve; refused ones left out), `paid` the ones paid that month "
+                                       "(by `paid_on`). Amounts are exact decimal strings.",
+                        "parameters": CASEWORK_PARAMS,
+                        "responses": _responses("200", {"type": "object", "properties": {
+                            "month": {"type": "string"},
+                            "offices": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/CompensationTotals"}}}}, "403", "404", "422")},
+            },
+            "/appeals": {
+                "get": {"operationId": "getAppealCounts",
+                        "description": "Regulator appeals per office logged in a month, in the caller's scope, "
+                                       "with their verdicts: `valid`, `not_valid`, and `pending` (no verdict yet).",
+                        "parameters": CASEWORK_PARAMS,
+                        "responses": _responses("200", {"type": "object", "properties": {
+                            "month": {"type": "string"},
+                            "offices": {"type": "array", "items": {
+                                "$ref": "#/components/schemas/AppealCounts"}}}}, "403", "404", "422")},
+            },
             "/sla-policies": {
                 "get": {"operationId": "listSlaPolicies",
                         "responses": _responses("200", {"type": "object"}, "403")},
@@ -290,6 +382,16 @@ def build_spec() -> dict[str, Any]:
                         "requestBody": {"required": True, "content": {"application/json": {
                             "schema": {"$ref": "#/components/schemas/SlaPolicyInput"}}}},
                         "responses": _responses("200", {"$ref": "#/components/schemas/SlaPolicy"},
+                                                "400", "403", "422")},
+            },
+            "/reply-policies/{kind}/{channel}": {
+                "get": {"operationId": "getReplyPolicy", "parameters": REPLY_PARAMS,
+                        "responses": _responses("200", {"$ref": "#/components/schemas/ReplyPolicy"},
+                                                "403", "422")},
+                "put": {"operationId": "putReplyPolicy", "parameters": REPLY_PARAMS,
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/ReplyPolicyInput"}}}},
+                        "responses": _responses("200", {"$ref": "#/components/schemas/ReplyPolicy"},
                                                 "400", "403", "422")},
             },
             "/users/{email}/tokens/revoke": {
@@ -342,9 +444,43 @@ def build_spec() -> dict[str, Any]:
                     "attachments": {"type": "array", "items": {"$ref": "#/components/schemas/Attachment"}},
                     "attributed_clerk": {"type": "string", "nullable": True},
                     "deadlines": {"type": "object"},
+                    "customer_consent": {"type": "boolean"},
+                    "customer_email": {"type": "string", "nullable": True,
+                                       "description": "masked (w***@example.com) for those who see the phone "
+                                                      "masked"},
+                    "outcome": {"type": "string", "nullable": True,
+                                "description": "what the customer is told at resolve"},
+                    "regulator_case": {"type": "string", "nullable": True,
+                                       "description": "the regulator's case number (appeals only)"},
+                    "regulator_due": {"type": "string", "format": "date", "nullable": True},
+                    "regulator_reply": {"type": "string", "nullable": True},
+                    "regulator_replied_on": {"type": "string", "format": "date", "nullable": True},
+                    "verdict": {"type": "string", "nullable": True, "enum": [*[v.value for v in Verdict], None]},
+                    "verdict_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "appeal_of": {"type": "string", "nullable": True,
+                                  "description": "the reference of the complaint this appeal escalated"},
+                    "appeals": {"type": "array", "items": {"type": "string"},
+                                "description": "the references of the appeals that escalated this ticket"},
+                    "compensation": {"allOf": [{"$ref": "#/components/schemas/Compensation"}], "nullable": True},
                     "allowed_events": {"type": "array", "items": {"type": "string"}},
                     "history": {"type": "array",
                                 "items": {"$ref": "#/components/schemas/Event"}}}},
+                "Compensation": {"type": "object", "properties": {
+                    "claimed": MONEY, "offered": MONEY,
+                    "basis": {"type": "string", "enum": [b.value for b in CompensationBasis]},
+                    "status": {"type": "string", "enum": [c.value for c in CompensationStatus]},
+                    "approved_by": {"type": "string", "nullable": True},
+                    "approved_at": {"type": "string", "format": "date-time", "nullable": True},
+                    "paid_on": {"type": "string", "format": "date", "nullable": True},
+                    "payment_ref": {"type": "string", "nullable": True},
+                    "refused_reason": {"type": "string", "nullable": True},
+                    "created_at": {"type": "string", "format": "date-time"}}},
+                "CompensationTotals": {"type": "object", "properties": {
+                    "office": {"type": "string"}, "offered": MONEY, "paid": MONEY,
+                    "count_offered": {"type": "integer"}, "count_paid": {"type": "integer"}}},
+                "AppealCounts": {"type": "object", "properties": {
+                    "office": {"type": "string"}, "appeals": {"type": "integer"}, "valid": {"type": "integer"},
+                    "not_valid": {"type": "integer"}, "pending": {"type": "integer"}}},
                 "PostalItem": {"type": "object", "required": ["number"], "additionalProperties": False,
                                "properties": {"number": {"type": "string", "maxLength": 60},
                                               "product": {"type": "string", "enum": [p.value for p in Product],
@@ -362,15 +498,16 @@ def build_spec() -> dict[str, Any]:
                                              "description": "true: more than `total` tickets match"}}},
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
-                    "timezone": {"type": "string"}, "active": {"type": "boolean"}}},
+                    "timezone": {"type": "string"}, "active": {"type": "boolean"},
+                    "phone": {"type": "string", "nullable": True}, "address": {"type": "string", "nullable": True}}},
                 "OfficeInput": {"type": "object", "required": ["code", "name"],
                                 "additionalProperties": False, "properties": {
                                     "code": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9-]{1,31}$"},
                                     "name": {"type": "string", "maxLength": 200},
-                                    "timezone": {"type": "string"}}},
+                                    "timezone": {"type": "string"}, **office_contact}},
                 "OfficePatch": {"type": "object", "additionalProperties": False, "properties": {
                     "name": {"type": "string", "maxLength": 200},
-                    "timezone": {"type": "string"}, "active": {"type": "boolean"}}},
+                    "timezone": {"type": "string"}, "active": {"type": "boolean"}, **office_contact}},
                 "User": {"type": "object", "properties": {
                     "email": {"type": "string"}, "name": {"type": "string"},
                     "role": {"type": "string", "enum": [r.value for r in Role]},

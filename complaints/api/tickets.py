@@ -7,6 +7,7 @@ from .. import clock
 from ..database import commit_keep_loaded
 from ..extensions import db
 from ..tickets import operations, queries
+from ..tickets.appeals import appeal_refs
 from ..tickets.serialize import ticket_to_dict
 from ..workflow import TRANSITIONS
 from . import api_user, bp, json_body
@@ -18,8 +19,9 @@ def list_tickets():
     f = queries.parse_filters(request.args)
     now = clock.now()
     rows, total, more = queries.queue(user, f, now)
+    escalated = appeal_refs(t.id for t in rows)  # one query for the page
     return jsonify({
-        "tickets": [ticket_to_dict(t, user, now, history=False) for t in rows],
+        "tickets": [ticket_to_dict(t, user, now, history=False, appeals=escalated.get(t.id, [])) for t in rows],
         "page": f.page,
         "per_page": f.per_page,
         "total": total,
@@ -52,7 +54,8 @@ def create_ticket():
 
 
 def _logged(ticket, user, status: int):  # noqa: ANN001, ANN202
-    body = ticket_to_dict(ticket, user, clock.now())
+    # 201: logged by this request, so nothing has escalated it yet (no query to find that out).
+    body = ticket_to_dict(ticket, user, clock.now(), appeals=[] if status == 201 else None)
     return jsonify(body), status, {"Location": url_for("api.get_ticket", ref=ticket.ref)}
 
 

@@ -60,7 +60,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     ):
         o.by_state[State(state)] = o.by_state.get(State(state), 0) + n
         o.open_by_office[office_id] = o.open_by_office.get(office_id, 0) + n
-    open_clock = and_(Deadline.ended_at.is_(None), *_in_scope(user))
+    open_clock = and_(Deadline.ended_at.is_(None), Deadline.clock != "reply", *_in_scope(user))  # stage clocks
     overdue, due_today = db.session.execute(
         select(func.count().filter(Deadline.due_at <= now), func.count().filter(Deadline.due_at > now))
         .where(open_clock, Deadline.due_at < day_end)).one()  # one pass over the clocks due by tonight
@@ -68,7 +68,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     outcomes = dict(db.session.execute(
         select(Deadline.outcome, func.count()).where(
             Deadline.ended_at >= month_start, Deadline.outcome.in_(("met", "missed")),
-            *_in_scope(user)).group_by(Deadline.outcome)
+            Deadline.clock != "reply", *_in_scope(user)).group_by(Deadline.outcome)
     ).all())
     o.met, o.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
     # Complaints and errors per week (weeks start on Monday, local time), the last 12.
@@ -81,6 +81,37 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
         .group_by(Ticket.category).order_by(func.count().desc()).limit(5)
     ).all()]
     return o
+
+
+@dataclass
+class Replies:
+    """The statutory reply clocks in the user's offices: open ones due within ``REPLY_SOON`` (as the
+    queue's filter), and of those ended this month, met and missed."""
+
+    due_soon: int = 0
+    met: int = 0
+    missed: int = 0
+
+    @property
+    def in_time(self) -> float | None:
+        done = self.met + self.missed
+        return round(100 * self.met / done, 1) if done else None
+
+
+def replies(user: User, now: datetime, zone: str) -> Replies:
+    """Two aggregate queries over the reply clocks (the deadlines indexes: open by due, ended by month)."""
+    from ..tickets.queries import REPLY_SOON
+
+    r = Replies()
+    r.due_soon = db.session.scalar(select(func.count()).select_from(Deadline).where(
+        Deadline.ended_at.is_(None), Deadline.clock == "reply", Deadline.due_at > now,
+        Deadline.due_at <= now + REPLY_SOON, *_in_scope(user))) or 0
+    outcomes = dict(db.session.execute(
+        select(Deadline.outcome, func.count()).where(
+            Deadline.ended_at >= _month_start(now, zone), Deadline.outcome.in_(("met", "missed")),
+            Deadline.clock == "reply", *_in_scope(user)).group_by(Deadline.outcome)).all())
+    r.met, r.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
+    return r
 
 
 @dataclass
@@ -100,7 +131,8 @@ def offices_side_by_side(user: User, now: datetime, zone: str, overview: Overvie
                                      .where(Ticket.created_at >= month_start).group_by(Ticket.office_id)).all())
     overdue = dict(db.session.execute(
         scoped_tickets(select(Ticket.office_id, func.count()), user)
-        .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None)))
+        .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None),
+                             Deadline.clock != "reply"))  # the stage clocks, as the overview's figure
         .where(Deadline.due_at <= now).group_by(Ticket.office_id)).all())
     return [OfficeRow(o, open_.get(o.id, 0), overdue.get(o.id, 0), logged.get(o.id, 0)) for o in offices]
 

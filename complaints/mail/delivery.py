@@ -1,4 +1,5 @@
-"""Send what the outbox holds, over SMTP, with retries and back-off.
+"""Send what the outbox holds, with retries and back-off: email over SMTP here, SMS through
+complaints.customers.sms with the same claim, lease and bookkeeping, each channel on its own.
 
 A sender first claims a batch of due rows (a short lease written and committed; on
 PostgreSQL the claim skips rows another sender has locked), then sends each and marks it
@@ -46,11 +47,16 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(0, attempts - 1)), MAX_BACKOFF)
 
 
-def claim(now: datetime, limit: int = BATCH, lease: timedelta = LEASE) -> list[int]:
-    """Lease up to ``limit`` due rows to this sender and commit the lease."""
+def claim(now: datetime, limit: int = BATCH, lease: timedelta = LEASE, channel: str = "email") -> list[int]:
+    """Lease up to ``limit`` due rows of one channel to this sender and commit the lease.
+
+    Each channel (email, sms) is claimed and sent on its own: an SMS gateway that is down holds
+    up no email, and a mail server that is down no SMS.
+    """
     due = (
         select(OutboxMessage.id)
-        .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now,
+        .where(OutboxMessage.status == "pending", OutboxMessage.channel == channel,
+               OutboxMessage.next_attempt_at <= now,
                or_(OutboxMessage.lease_until.is_(None), OutboxMessage.lease_until <= now))
         .order_by(OutboxMessage.next_attempt_at, OutboxMessage.id)
         .limit(limit)
@@ -73,18 +79,36 @@ def claim(now: datetime, limit: int = BATCH, lease: timedelta = LEASE) -> list[i
     return claimed
 
 
+def lease_for(config: Mapping[str, Any]) -> timedelta:
+    return timedelta(seconds=float(config.get("MAIL_LEASE_SECONDS") or LEASE.total_seconds()))
+
+
+def deliver_all(config: Mapping[str, Any], now: datetime) -> int:
+    """Every channel until nothing more is due or its server fails (then its rows wait for their
+    next try); one channel's failure does not stop the others. Returns how many were sent."""
+    from ..customers import sms
+
+    sent = 0
+    for send in (deliver, sms.deliver):
+        while True:
+            report = send(config, now)
+            sent += report.sent
+            if not report.sent or report.retried or report.failed:
+                break
+    return sent
+
+
 def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> DeliveryReport:
     """Send every due pending email (up to ``limit``); commits as it goes."""
     report = DeliveryReport()
-    lease = timedelta(seconds=float(config.get("MAIL_LEASE_SECONDS") or LEASE.total_seconds()))
-    ids = claim(now, limit, lease)
+    ids = claim(now, limit, lease_for(config))
     if not ids:
         return report
     try:
         conn = _connect(config)
     except (OSError, smtplib.SMTPException) as exc:
         for row_id in ids:
-            _retry(row_id, now, f"cannot reach the mail server: {_describe(exc)}", report)
+            retry(row_id, now, f"cannot reach the mail server: {_describe(exc)}", report)
         return report
     try:
         for row_id in ids:
@@ -95,16 +119,16 @@ def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> Del
                 conn.send_message(_email(msg, config))
             except smtplib.SMTPRecipientsRefused as exc:
                 codes = [code for code, _ in exc.recipients.values()]
-                _refused(row_id, now, _describe(exc), config, report, permanent=all(c >= 500 for c in codes))
+                refused(row_id, now, _describe(exc), config, report, permanent=all(c >= 500 for c in codes))
             except smtplib.SMTPResponseException as exc:
-                _refused(row_id, now, _describe(exc), config, report, permanent=exc.smtp_code >= 500)
+                refused(row_id, now, _describe(exc), config, report, permanent=exc.smtp_code >= 500)
                 if exc.smtp_code in (421,):  # the server is closing: stop this batch
                     break
             except (OSError, smtplib.SMTPException) as exc:
-                _retry(row_id, now, f"sending failed: {_describe(exc)}", report)
+                retry(row_id, now, f"sending failed: {_describe(exc)}", report)
                 break
             else:
-                _mark_sent(row_id, now)
+                mark_sent(row_id, now)
                 report.sent += 1
     finally:
         try:
@@ -147,16 +171,27 @@ def _email(msg: OutboxMessage, config: Mapping[str, Any]) -> EmailMessage:
     return email
 
 
-def _mark_sent(row_id: int, now: datetime) -> None:
+def mark_sent(row_id: int, now: datetime) -> None:
+    from ..customers.operations import on_sent
+
     db.session.execute(
         update(OutboxMessage).where(OutboxMessage.id == row_id)
         .values(status="sent", sent_at=now, lease_until=None, attempts=OutboxMessage.attempts + 1,
                 last_error=None)
     )
+    on_sent(row_id, now)  # a customer told the outcome: in the same transaction as the row marked sent
     db.session.commit()
 
 
-def _retry(row_id: int, now: datetime, error: str, report: DeliveryReport) -> None:
+def release(row_ids: list[int]) -> None:
+    """Give back rows claimed but not tried (the batch stopped early): due again at the next pass."""
+    if row_ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(row_ids), OutboxMessage.status == "pending")
+                           .values(lease_until=None))
+        db.session.commit()
+
+
+def retry(row_id: int, now: datetime, error: str, report: DeliveryReport) -> None:
     msg = db.session.get(OutboxMessage, row_id)
     if msg is None:
         return
@@ -170,8 +205,8 @@ def _retry(row_id: int, now: datetime, error: str, report: DeliveryReport) -> No
     log.warning("outbox %s: try %s failed; next try at %s", row_id, msg.attempts, msg.next_attempt_at.isoformat())
 
 
-def _refused(row_id: int, now: datetime, error: str, config: Mapping[str, Any], report: DeliveryReport,
-             *, permanent: bool) -> None:
+def refused(row_id: int, now: datetime, error: str, config: Mapping[str, Any], report: DeliveryReport,
+            *, permanent: bool) -> None:
     msg = db.session.get(OutboxMessage, row_id)
     if msg is None:
         return
@@ -187,7 +222,7 @@ def _refused(row_id: int, now: datetime, error: str, config: Mapping[str, Any], 
         log.warning("outbox %s: given up after %s rejections", row_id, msg.rejections)
         return
     db.session.commit()
-    _retry(row_id, now, f"rejected: {error}", report)
+    retry(row_id, now, f"rejected: {error}", report)
 
 
 def retry_now(row_id: int, now: datetime) -> bool:
@@ -215,9 +250,9 @@ def error_kind(error: str | None) -> str | None:
         return None
     text = error.lower()
     detail = text.partition(": ")[2] if text.startswith(("cannot reach", "sending failed", "rejected")) else text
-    if "smtp_host is not set" in text:
+    if "smtp_host is not set" in text or "sms_gateway_url is not set" in text:
         return "not_configured"
-    if "authentication" in text or detail.startswith(_AUTH_CODES):
+    if "authentication" in text or detail.startswith(_AUTH_CODES) or detail.startswith(("http 401", "http 403")):
         return "auth"
     if _TLS.search(text):
         return "tls"

@@ -41,10 +41,29 @@ class BusinessCalendar:
     holidays: frozenset[date] = frozenset()
     workdays: frozenset[date] = frozenset()
     always_open: bool = False
+    # Statutory working days: every working day is open for the whole of it (midnight to midnight,
+    # local time), Monday to Friday, minus ``holidays``, plus ``workdays``; ``hours`` is not read.
+    whole_days: bool = False
 
     @classmethod
     def twenty_four_seven(cls, timezone: str = "Asia/Shanghai") -> BusinessCalendar:
         return cls(timezone=timezone, always_open=True)
+
+    @classmethod
+    def working_days(cls, timezone: str, days_off: frozenset[date], workdays: frozenset[date]) -> BusinessCalendar:
+        """China's working days: Monday to Friday, minus the national days off, plus the make-up
+        working days (调休); each working day counts whole (24 hours; 23 or 25 on a day when the
+        clocks change)."""
+        return cls(timezone=timezone, holidays=days_off, workdays=workdays, whole_days=True)
+
+    def is_working_day(self, day: date) -> bool:
+        if day in self.holidays:
+            return False
+        return day in self.workdays or day.weekday() < 5
+
+    def end_of_day(self, day: date) -> datetime:
+        """The end of ``day`` (the next local midnight) as a UTC instant."""
+        return datetime.combine(day + timedelta(days=1), time(0), tzinfo=self.zone).astimezone(UTC)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -56,6 +75,10 @@ class BusinessCalendar:
         for offset in range(days):
             day = start_day + timedelta(days=offset)
             if day in self.holidays:
+                continue
+            if self.whole_days:
+                if self.is_working_day(day):
+                    yield datetime.combine(day, time(0), tzinfo=zone).astimezone(UTC), self.end_of_day(day)
                 continue
             weekday = WORKDAY_HOURS_FROM if day in self.workdays else day.weekday()
             for opens, closes in self.hours.get(weekday, ()):

@@ -1,5 +1,10 @@
 """The SLA clocks of a ticket: which one runs in which state, and what an event does to them.
 
+Two kinds of clock are rows of ``deadlines``: the stage clocks (triage, resolve, follow_up; one
+at a time, following the state) and, for complaints, the statutory ``reply`` clock, which runs
+beside them from logging until the customer has been given the outcome (see ``reply``). The
+stage-clock logic here never touches the reply clock; ``open_deadline`` is the stage clock.
+
 Called by ``tickets.operations`` inside the same transaction as the state change, so a
 clock never moves for a change that rolled back. Level instants are planned here once
 per start or resume; the scan only compares them with the time it is given.
@@ -13,7 +18,7 @@ from datetime import datetime, timedelta
 from ..domain import State
 from ..models import Deadline, Ticket
 from .calendar import BusinessCalendar
-from .policies import calendar_for, get_policy
+from .policies import calendar_for, get_policy, prefetch, working_days_for
 
 # The clock that runs while a ticket is in a state; awaiting_customer keeps the resolve
 # clock but pauses it.
@@ -25,22 +30,36 @@ CLOCK_FOR_STATE: dict[State, str] = {
 }
 PAUSED_STATES = frozenset({State.AWAITING_CUSTOMER})
 WARNING_SHARE = 0.75
+REPLY = "reply"
 
 
 def open_deadline(ticket: Ticket) -> Deadline | None:
+    """The open stage clock (triage, resolve or follow-up), or None; never the reply clock."""
     for d in reversed(ticket.deadlines):
-        if d.ended_at is None:
+        if d.ended_at is None and d.clock != REPLY:
+            return d
+    return None
+
+
+def open_reply(ticket: Ticket) -> Deadline | None:
+    """The running reply clock, or None."""
+    for d in ticket.deadlines:
+        if d.ended_at is None and d.clock == REPLY:
             return d
     return None
 
 
 def calendar_of(ticket: Ticket, d: Deadline) -> BusinessCalendar:
+    if d.clock == REPLY:
+        return working_days_for(ticket.office)
     return calendar_for(ticket.office, "24x7" if d.always_open else "business")
 
 
 def on_transition(ticket: Ticket, event: str, from_state: State | None, to_state: State,
                   now: datetime) -> None:
     """Move the ticket's clocks for a transition that has just been applied."""
+    if from_state is None:  # logged: both policies its clocks need, in one read
+        prefetch(ticket.kind, ticket.severity, ticket.channel)
     current = open_deadline(ticket)
     wanted = CLOCK_FOR_STATE.get(to_state)
     if current is not None and current.clock == wanted and from_state is not None and (
@@ -56,6 +75,10 @@ def on_transition(ticket: Ticket, event: str, from_state: State | None, to_state
         end(ticket, current, now, cancelled=event == "reopen")
     if wanted is not None:
         start(ticket, wanted, now)
+    if event in ("log", "resolve", "reject"):
+        from . import reply
+
+        reply.on_transition(ticket, event, now)
 
 
 def start(ticket: Ticket, clock: str, now: datetime) -> Deadline:
@@ -100,6 +123,10 @@ def end(ticket: Ticket, d: Deadline, now: datetime, *, cancelled: bool = False) 
     d.ended_at = now
     if cancelled:
         d.outcome = "cancelled"
+    elif d.clock == REPLY:
+        # A statutory deadline is an instant (the end of the regulator's date, or the working days
+        # counted from logging): met when the customer was told by then.
+        d.outcome = "met" if d.due_at is None or now <= d.due_at else "missed"
     else:
         d.outcome = "met" if d.consumed_seconds <= d.target_seconds else "missed"
 
@@ -119,7 +146,11 @@ def _plan(d: Deadline, cal: BusinessCalendar) -> None:
 
 
 def seconds_left(ticket: Ticket, d: Deadline, now: datetime) -> int:
-    """Business seconds until the target (negative once overdue), paused clocks frozen."""
+    """Business seconds until the target (negative once overdue), paused clocks frozen.
+
+    For the reply clock: working-day seconds from ``now`` to its due instant."""
+    if d.clock == REPLY and d.due_at is not None:
+        return _seconds(calendar_of(ticket, d).signed_between(now, d.due_at))
     used = d.consumed_seconds
     if d.running_since is not None:
         used += _seconds(calendar_of(ticket, d).between(d.running_since, now))

@@ -2,7 +2,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DecimalField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, DecimalField, IntegerField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, NumberRange, Optional, StopValidation
 
 from ..formkit import as_choices
@@ -99,3 +99,14 @@ class ImportHolidaysForm(FlaskForm):
     text = TextAreaField(_l("Holidays to add"), validators=[InputRequired()],
                          description=_l("Paste a list: one date per line (YYYY-MM-DD), optionally “open”, "
                                         "optionally a name."))
+
+
+class ReplyPolicyForm(FlaskForm):
+    """The statutory reply target of one (kind, channel), in working days of the national calendar."""
+
+    days = IntegerField(_l("Reply within (working days)"), validators=[InputRequired(), NumberRange(0, 60)],
+                        description=_l("From logging until the customer has been given the outcome; "
+                                       "0: no reply clock. For regulator appeals: when the forwarding "
+                                       "notice names no deadline."))
+    escalate_after_days = IntegerField(_l("Escalate when overdue for (working days)"),
+                                       validators=[InputRequired(), NumberRange(0, 30)])

@@ -36,7 +36,8 @@ DAY_MINUTES = 24 * 60
 
 
 def day_minutes(calendar: str) -> int:
-    return DAY_MINUTES if calendar == "24x7" else WORKING_DAY_MINUTES
+    # "working_days": the statutory reply clock, whose working days count whole (24 hours).
+    return DAY_MINUTES if calendar in ("24x7", "working_days") else WORKING_DAY_MINUTES
 
 
 def duration(seconds: int | Mapping[str, Any], calendar: str = "business") -> str:
@@ -70,12 +71,19 @@ def duration(seconds: int | Mapping[str, Any], calendar: str = "business") -> st
 
 def clock_label(clock: str) -> str:
     # Stage names of their own: "Resolution" is also the resolution text (处理结果), not the stage (处理).
-    return {"triage": _("Triage"), "resolve": _("Resolution stage"), "follow_up": _("Follow-up")}[clock]
+    return {"triage": _("Triage"), "resolve": _("Resolution stage"), "follow_up": _("Follow-up"),
+            "reply": _("Reply to the customer")}[clock]
 
 
 def standing(seconds_left: int, calendar: str, *, escalated: bool = False, paused: bool = False) -> str:
     """Time left or overdue, in the words of the clock's calendar: business time, or the clock's."""
     span = duration(seconds_left, calendar)
+    if calendar == "working_days":
+        if seconds_left >= 0:
+            return _("%(left)s left.", left=span)
+        if escalated:
+            return _("Overdue by %(late)s; escalated to the administrators.", late=span)
+        return _("Overdue by %(late)s.", late=span)
     if calendar == "24x7":
         if seconds_left >= 0:
             if paused:
@@ -114,7 +122,7 @@ def reminder(ticket: Ticket, d: Deadline, level: str, user: User, now: datetime,
     left = clocks.seconds_left(ticket, d, now)
     with force_locale(_locale(user, config)):
         what = clock_label(d.clock)
-        cal = "24x7" if d.always_open else "business"
+        cal = "working_days" if d.clock == "reply" else "24x7" if d.always_open else "business"
         if level == "warning":
             subject = _("[%(ref)s] %(what)s due at %(due)s", ref=ticket.ref, what=what, due=when(d.due_at, zone))
         elif level == "breach":
@@ -129,22 +137,28 @@ def reminder(ticket: Ticket, d: Deadline, level: str, user: User, now: datetime,
             _("Ticket %(ref)s (%(office)s)", ref=ticket.ref, office=ticket.office.code),
             _("%(what)s is due at %(due)s (%(zone)s).", what=what, due=when(d.due_at, zone), zone=zone),
             status,
+            *([_("The statutory deadline to give the customer the outcome, counted in working days.")]
+              if d.clock == "reply" else []),
             "",
             _("Open the ticket: %(url)s", url=ticket_url(ticket, config)),
         ]
     return subject, "\n".join(lines) + "\n"
 
 
+DIGEST_LINES = 200  # the oldest overdue clocks listed; the count says how many there are in all
+
+
 def digest(user: User, items: list[tuple[Ticket, Deadline]], now: datetime,
-           config: Mapping[str, Any]) -> tuple[str, str]:
+           config: Mapping[str, Any], total: int | None = None) -> tuple[str, str]:
+    total = len(items) if total is None else total
     with force_locale(_locale(user, config)):
-        subject = _("%(n)d overdue tickets in your offices", n=len(items))
+        subject = _("%(n)d overdue tickets in your offices", n=total)
         lines = [subject, ""]
-        for ticket, d in items[:200]:
+        for ticket, d in items[:DIGEST_LINES]:
             zone = ticket.office.timezone
             lines.append(_("%(ref)s  %(office)s  %(what)s overdue since %(due)s  %(url)s",
                            ref=ticket.ref, office=ticket.office.code, what=clock_label(d.clock),
                            due=when(d.due_at, zone), url=ticket_url(ticket, config)))
-        if len(items) > 200:
-            lines.append(_("... and %(n)d more.", n=len(items) - 200))
+        if total > DIGEST_LINES:
+            lines.append(_("... and %(n)d more.", n=total - DIGEST_LINES))
     return subject, "\n".join(lines) + "\n"

@@ -13,13 +13,22 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
-from ..domain import Kind, Severity
+from ..domain import Channel, Kind, Severity
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import Holiday, Office, OfficeHours, SlaPolicy
+from ..models import Holiday, Office, OfficeHours, ReplyPolicy, SlaPolicy
 from ..textcheck import as_int
 from .calendar import OPEN_WORD, parse_exceptions
-from .policies import Policy, forget_calendars, get_policy
+from .policies import (
+    MAX_REPLY_DAYS,
+    MAX_REPLY_ESCALATION_DAYS,
+    Policy,
+    ReplyTarget,
+    forget_calendars,
+    forget_policies,
+    get_policy,
+    get_reply_policy,
+)
 
 MINUTE_FIELDS = ("triage_minutes", "resolve_minutes", "follow_up_minutes", "escalate_after_minutes")
 MAX_MINUTES = 60 * 24 * 365  # a year
@@ -59,6 +68,7 @@ def set_policy(kind: Kind, severity: Severity, raw: Mapping[str, Any], now: date
         errors["calendar"] = _("Must be one of: %(choices)s.", choices="business, 24x7")
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    forget_policies()
     row = db.session.get(SlaPolicy, (kind, severity))
     if row is None:
         row = SlaPolicy(kind=kind, severity=severity)
@@ -69,6 +79,52 @@ def set_policy(kind: Kind, severity: Severity, raw: Mapping[str, Any], now: date
     row.updated_at = now
     db.session.flush()
     return get_policy(kind, severity)
+
+
+def parse_reply_key(kind: str, channel: str) -> tuple[Kind, Channel]:
+    errors = {}
+    if kind not in [k.value for k in Kind]:
+        errors["kind"] = _("Unknown kind.")
+    if channel not in [c.value for c in Channel]:
+        errors["channel"] = _("Unknown channel.")
+    if errors:
+        raise InvalidInput(_("Unknown policy."), errors)
+    return Kind(kind), Channel(channel)
+
+
+REPLY_FIELDS = {"days": (0, MAX_REPLY_DAYS), "escalate_after_days": (0, MAX_REPLY_ESCALATION_DAYS)}
+
+
+def set_reply_policy(kind: Kind, channel: Channel, raw: Mapping[str, Any], now: datetime) -> ReplyTarget:
+    """Replace the reply target of one (kind, channel) in working days (0: no reply clock); both
+    fields are required, unknown ones refused. Applies to tickets logged afterwards."""
+    errors: dict[str, str] = {}
+    for key in raw:
+        if key not in REPLY_FIELDS:
+            errors[str(key)[:64]] = _("Unknown field.")
+    values: dict[str, int] = {}
+    for name, (lo, hi) in REPLY_FIELDS.items():
+        value = raw.get(name)
+        if isinstance(value, str) and as_int(value) is not None:
+            value = as_int(value)
+        if isinstance(value, bool) or not isinstance(value, int):
+            errors[name] = _("Must be a whole number of working days.")
+        elif not lo <= value <= hi:
+            errors[name] = _("Must be between %(lo)d and %(hi)d working days.", lo=lo, hi=hi)
+        else:
+            values[name] = value
+    if errors:
+        raise InvalidInput(_("Some fields are missing or invalid."), errors)
+    forget_policies()
+    row = db.session.get(ReplyPolicy, (kind, channel))
+    if row is None:
+        row = ReplyPolicy(kind=kind, channel=channel)
+        db.session.add(row)
+    row.days = values["days"]
+    row.escalate_after_days = values["escalate_after_days"]
+    row.updated_at = now
+    db.session.flush()
+    return get_reply_policy(kind, channel)
 
 
 def set_week(office: Office, week: Mapping[int, tuple[str, str] | None]) -> None:

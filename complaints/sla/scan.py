@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
@@ -22,7 +22,7 @@ from sqlalchemy.exc import OperationalError
 from ..domain import Role
 from ..extensions import db
 from ..mail import outbox
-from ..models import Deadline, Office, Reminder, Ticket, User, user_offices
+from ..models import Deadline, Office, OutboxMessage, Reminder, Ticket, User, user_offices
 from ..models.sla import LEVELS
 from . import messages
 
@@ -144,14 +144,20 @@ def recipients(ticket: Ticket, level: str) -> list[User]:
     return list(unique.values())
 
 
-def overdue_for(office_ids: set[int], now: datetime) -> list[tuple[Ticket, Deadline]]:
-    rows = db.session.execute(
-        select(Ticket, Deadline)
-        .join(Deadline, Deadline.ticket_id == Ticket.id)
-        .where(Deadline.ended_at.is_(None), Deadline.due_at <= now, Ticket.office_id.in_(office_ids))
-        .order_by(Deadline.due_at)
-    ).all()
+def _overdue(office_ids: set[int], now: datetime):  # noqa: ANN202 - a Select
+    return (select(Ticket, Deadline)
+            .join(Deadline, Deadline.ticket_id == Ticket.id)
+            .where(Deadline.ended_at.is_(None), Deadline.due_at <= now, Ticket.office_id.in_(office_ids)))
+
+
+def overdue_for(office_ids: set[int], now: datetime, limit: int | None = None) -> list[tuple[Ticket, Deadline]]:
+    """The overdue clocks of the offices, oldest first, stage and reply clocks alike (the digest names each)."""
+    rows = db.session.execute(_overdue(office_ids, now).order_by(Deadline.due_at).limit(limit)).all()
     return [(t, d) for t, d in rows]
+
+
+def overdue_count(office_ids: set[int], now: datetime) -> int:
+    return db.session.scalar(select(func.count()).select_from(_overdue(office_ids, now).subquery())) or 0
 
 
 def digest(now: datetime) -> int:
@@ -173,11 +179,16 @@ def digest(now: datetime) -> int:
         local = messages.local(now, zone)
         if local.hour < int(cfg.get("DIGEST_HOUR", 8)):
             continue
-        items = overdue_for(office_ids, now)
-        if not items:
+        key = f"digest:u{sup.id}:{local.date().isoformat()}"
+        # Today's digest is queued once: later passes of the day stop here, before reading the list.
+        if db.session.scalar(select(OutboxMessage.id).where(OutboxMessage.key == key)) is not None:
             continue
-        subject, body = messages.digest(sup, items, now, cfg)
-        if outbox.queue(f"digest:u{sup.id}:{local.date().isoformat()}", sup, subject, body, now):
+        total = overdue_count(office_ids, now)
+        if not total:
+            continue
+        items = overdue_for(office_ids, now, limit=messages.DIGEST_LINES)
+        subject, body = messages.digest(sup, items, now, cfg, total=total)
+        if outbox.queue(key, sup, subject, body, now):
             queued += 1
     db.session.commit()
     return queued

@@ -1,4 +1,4 @@
-"""Admin pages for SLA policies, office calendars and the mail outbox."""
+"""Admin pages for SLA policies, reply policies, office calendars and the mail outbox."""
 
 from __future__ import annotations
 
@@ -13,17 +13,17 @@ from .. import clock
 from ..admin import operations as admin_ops
 from ..admin.forms import ConfirmForm
 from ..authz import is_admin
-from ..domain import Kind, Severity
+from ..domain import Channel, Kind, Severity
 from ..errors import InvalidInput
 from ..extensions import db
 from ..mail.delivery import error_kind, retry_now
 from ..models import OutboxMessage
 from ..textcheck import as_int
 from . import operations as ops
-from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, calendar_form_class, policy_form_data
+from .forms import WEEKDAYS, ImportHolidaysForm, PolicyForm, ReplyPolicyForm, calendar_form_class, policy_form_data
 from .messages import target
 from .national import national_days
-from .policies import all_policies, get_policy, office_holidays, office_week
+from .policies import all_policies, all_reply_policies, get_policy, get_reply_policy, office_holidays, office_week
 
 bp = Blueprint("sla", __name__)
 OUTBOX_PAGE = 50
@@ -77,6 +77,38 @@ def policy_edit(kind: str, severity: str):
     elif form.errors:
         status = 422
     return render_template("sla/policy_form.html", form=form, policy=policy), status
+
+
+@bp.get("/reply-policies")
+def reply_policies():
+    """The statutory reply targets, a row per kind and channel."""
+    return render_template("sla/reply_policies.html", policies=all_reply_policies(), kinds=list(Kind),
+                           channels=list(Channel))
+
+
+@bp.route("/reply-policies/<kind>/<channel>", methods=["GET", "POST"])
+def reply_policy_edit(kind: str, channel: str):
+    try:
+        k, c = ops.parse_reply_key(kind, channel)
+    except InvalidInput:
+        abort(404)
+    policy = get_reply_policy(k, c)
+    form = ReplyPolicyForm(data=policy.to_dict()) if request.method == "GET" else ReplyPolicyForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            ops.set_reply_policy(k, c, {"days": form.days.data,
+                                        "escalate_after_days": form.escalate_after_days.data}, clock.now())
+        except InvalidInput as exc:
+            _field_errors(form, exc)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Reply policy saved. It applies to tickets logged from now on."), "success")
+            return redirect(url_for("sla.reply_policies"))
+    elif form.errors:
+        status = 422
+    return render_template("sla/reply_policy_form.html", form=form, policy=policy), status
 
 
 @bp.route("/offices/<code>/calendar", methods=["GET", "POST"])
@@ -173,11 +205,24 @@ def outbox():
                            pages=pages, form=ConfirmForm(), explain=explain_error)
 
 
-def explain_error(error: str | None) -> str:
+def explain_error(error: str | None, channel: str = "email") -> str:
     """A recorded delivery error explained in the reader's language; the raw text stays for details."""
     kind = error_kind(error)
     if kind is None:
         return ""
+    if channel == "sms":
+        return {
+            "not_configured": _("No SMS gateway is set (SMS_GATEWAY_URL): the message waits until one is."),
+            "unreachable": _("The SMS gateway could not be reached or answered with an error (5xx). Check that "
+                             "SMS_GATEWAY_URL is right; the message is tried again."),
+            "timeout": _("The SMS gateway did not answer in time (SMS_GATEWAY_TIMEOUT); the message is tried again."),
+            "tls": _("The secure connection (TLS) to the SMS gateway failed. Check its certificate."),
+            "auth": _("The SMS gateway refused the credentials. Check SMS_GATEWAY_USER and SMS_GATEWAY_PASSWORD, "
+                      "or SMS_GATEWAY_TOKEN."),
+            "refused": _("The SMS gateway refused this message (4xx), for example because of the number or the "
+                         "body template (SMS_GATEWAY_BODY)."),
+            "other": _("Sending failed for another reason; see the technical details."),
+        }[kind]
     return {
         "not_configured": _("No mail server is set (SMTP_HOST): the email waits until one is."),
         "unreachable": _("The mail server could not be reached. Check that it is running and that "

@@ -9,19 +9,37 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from flask import current_app
+from flask_babel import gettext as _
 
-from ..domain import CompensationBasis, CompensationStatus
+from ..domain import CompensationBasis, CompensationStatus, label
 from ..models import Compensation, Ticket, User
+
+if TYPE_CHECKING:
+    from ..workflow import Transition
 
 DEFAULT_CAP = Decimal("2000")
 
 
 def cap() -> Decimal:
     """Above this offer (yuan) only an administrator may approve: ``COMPENSATION_CAP``."""
-    return Decimal(str(current_app.config.get("COMPENSATION_CAP") or DEFAULT_CAP))
+    value = current_app.config.get("COMPENSATION_CAP")
+    return DEFAULT_CAP if value in (None, "") else Decimal(str(value))
+
+
+def not_allowed(t: Transition, ticket: Ticket) -> str:
+    """Why a compensation event does not fit the compensation's status, in words."""
+    comp = ticket.compensation
+    if comp is None:
+        return _("This ticket has no compensation: it is stated when the ticket is resolved.")
+    if t.event == "approve_compensation" and comp.status == CompensationStatus.OVER_CAP:
+        return _("The offer of %(offered)s yuan is above the cap of %(cap)s yuan: only an administrator may "
+                 "approve it.", offered=f"{comp.offered:.2f}", cap=f"{cap():.2f}")
+    if t.event == "approve_compensation_over_cap" and comp.status == CompensationStatus.OFFERED:
+        return _("The offer is within the cap: approve it as any other.")
+    return _("The compensation is %(status)s.", status=label(comp.status))
 
 
 def state(ticket: Ticket, *, claimed: Decimal, offered: Decimal, basis: CompensationBasis,

@@ -205,6 +205,14 @@ def _phone(f: Field, value: Any, **_ctx: Any) -> str:
     return f"{main} ext. {number.extension}" if number.extension else main
 
 
+def normalise_phone(value: Any) -> str:
+    """A phone number checked and normalised as a customer's (an office's too); ValueError with the message."""
+    try:
+        return _phone(None, value)  # type: ignore[arg-type] - the rule reads nothing of the field
+    except _Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
 def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_ctx: Any):
     if isinstance(value, datetime):
         parsed = value
@@ -261,6 +269,10 @@ def _ticket(f: Field, value: Any, *, ticket: Ticket | None, **_ctx: Any) -> Tick
     if not isinstance(value, str) or len(value) > 20 or "\x00" in value:
         raise _Invalid(_("Unknown reference."))
     other = db.session.scalar(select(Ticket).where(Ticket.ref == value.strip().upper()))
+    if other is None and f.any_office:
+        from .appeals import not_the_same_case
+
+        raise _Invalid(not_the_same_case())  # as for another office's ticket of another customer
     if other is None or (ticket is not None and not f.any_office and other.office_id != ticket.office_id):
         raise _Invalid(_("Unknown reference."))
     if ticket is not None and other.id == ticket.id:
@@ -291,6 +303,7 @@ def _date(f: Field, value: Any, *, office: Office | None, now: datetime, **_ctx:
 
 MONEY_LIMIT = Decimal("10000000")  # ten million yuan: far above any postal compensation
 _MONEY = re.compile(r"[0-9]{1,9}(?:\.[0-9]{1,2})?")
+_GROUPED = re.compile(r"[0-9]{1,3}(?:,[0-9]{3})+(?:\.[0-9]{1,2})?")
 
 
 def _money(f: Field, value: Any, **_ctx: Any) -> Decimal:
@@ -300,7 +313,11 @@ def _money(f: Field, value: Any, **_ctx: Any) -> Decimal:
     if isinstance(value, int | float | Decimal):
         text = format(Decimal(str(value)), "f")
     elif isinstance(value, str) and len(value) <= 30:
-        text = unicodedata.normalize("NFKC", value).strip().removeprefix("¥").replace(",", "").strip()
+        text = unicodedata.normalize("NFKC", value).strip().removeprefix("¥").strip()
+        if "," in text:  # thousands separators, in groups of three only: 1,234.50
+            if not _GROUPED.fullmatch(text):
+                raise _Invalid(_("Must be an amount in yuan, such as 120.50."))
+            text = text.replace(",", "")
     else:
         raise _Invalid(_("Must be an amount in yuan, such as 120.50."))
     if text.startswith("-"):

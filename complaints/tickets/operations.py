@@ -16,16 +16,19 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import flag_modified
 from sqlalchemy.orm.exc import StaleDataError
 
 from ..admin.operations import find_office
 from ..authz import can_access_office, can_view_ticket, is_admin
+from ..customers import operations as customer_messages
 from ..domain import Finding, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import IdempotencyKey, Ticket, TicketEvent, TicketItem, User
 from ..search.query import index_ticket
 from ..sla import clocks
+from ..sla import reply as reply_clock
 from ..workflow import BY_EVENT, Transition, allowed_events, role_may, window_open
 from . import appeals, compensation, inputs
 from .refs import next_ref
@@ -95,6 +98,7 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
         created_at=now,
         updated_at=now,
         events=[],  # a new ticket has none: no query to find that out
+        compensation=None,  # likewise: stated at resolve
         deadlines=[],
         items=[TicketItem(position=n, number=i["number"], product=i["product"])
                for n, i in enumerate(values.get("items") or [], start=1)],
@@ -103,11 +107,12 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
     if values.get("appeal_of") is not None:
         appeals.link(ticket, values["appeal_of"], field="appeal_of", items=values.get("items") or [])
     db.session.add(ticket)
-    _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
+    ev = _append_event(ticket, t, actor, None, State.NEW, inputs.to_payload(values), now)
     with db.session.no_autoflush:  # the policy and calendar reads need nothing pending: one flush of all three rows
         clocks.on_transition(ticket, t.event, None, State.NEW, now)
     db.session.flush()
     index_ticket(ticket)  # in the same transaction: a logged ticket is always findable
+    customer_messages.on_event(ticket, ev, now)  # with consent: the customer is told, in this transaction
     if idempotency_key is not None:
         db.session.execute(delete(IdempotencyKey).where(  # the same key past its day: forgotten, replaced
             IdempotencyKey.user_id == actor.id, IdempotencyKey.key == idempotency_key,
@@ -153,7 +158,15 @@ def fire_event(
               "Reload it and try again.", theirs=ticket.version, yours=version),
             current_version=ticket.version,
         )
-    if ticket.state not in t.sources or not window_open(t, ticket, now) or not t.applies(ticket):
+    if ticket.state in t.sources and window_open(t, ticket, now) and not t.applies(ticket):
+        allowed = [a.event for a in allowed_events(ticket, actor, now)]
+        raise Conflict(
+            _("%(reason)s Allowed now: %(allowed)s.", reason=_not_for_this_ticket(t, ticket),
+              allowed=", ".join(allowed) or _("nothing")),
+            state=ticket.state.value,
+            allowed_events=allowed,
+        )
+    if ticket.state not in t.sources or not window_open(t, ticket, now):
         allowed = [a.event for a in allowed_events(ticket, actor, now)]
         raise Conflict(
             _("Cannot %(event)s a ticket that is %(state)s. Allowed now: %(allowed)s.",
@@ -169,10 +182,15 @@ def fire_event(
         EFFECTS[t.event](ticket, values, now, actor)
         ticket.state = to_state
         ticket.updated_at = now  # and the version moves: a note is a change another writer must see
+        # ... even when nothing of the ticket's own row changes (an approval at the instant of the resolve,
+        # an event fired at the same `now` as the one before): the row is written, the version moves.
+        flag_modified(ticket, "updated_at")
         if not t.keeps_state:
             # The clocks read the office calendar, which may flush the ticket early: the
             # version check can fire here as well as at the final flush.
             clocks.on_transition(ticket, t.event, from_state, to_state, now)
+        elif t.event == "contact_customer":
+            reply_clock.on_contact(ticket, values, now)  # reached after resolution: the customer knows
         payload = inputs.to_payload(values)
         ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
         db.session.flush()
@@ -181,7 +199,24 @@ def fire_event(
         raise Conflict(
             _("The ticket was changed by someone else. Reload it and try again.")
         ) from None
+    customer_messages.on_event(ticket, ev, now)  # with consent: the customer is told, in this transaction
     return ev
+
+
+def _not_for_this_ticket(t: Transition, ticket: Ticket) -> str:
+    """Why a row's ticket condition (Transition.ticket_when) refuses this ticket, in words."""
+    for attribute, values in t.ticket_when:
+        if getattr(ticket, attribute) in values:
+            continue
+        if attribute == "is_appeal":
+            return _("Only for appeals forwarded by the regulator.")
+        if attribute == "verdict":
+            return _("The regulator's verdict is already recorded: %(verdict)s.", verdict=label(ticket.verdict))
+        if attribute == "appeal_of_id":
+            return _("This appeal is already linked to %(ref)s.", ref=ticket.appeal_of.ref)
+        if attribute == "compensation_status":
+            return compensation.not_allowed(t, ticket)
+    return _("Cannot %(event)s this ticket.", event=str(t.label))
 
 
 def _append_event(

@@ -3,23 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import aliased, selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Category, Channel, Kind, State
+from ..domain import Category, Channel, CompensationStatus, Kind, State, Verdict
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Deadline, Office, Ticket, TicketEvent, TicketItem, User
+from ..models import Compensation, Deadline, Office, Ticket, TicketEvent, TicketItem, User
 from ..textcheck import as_int
 
 MAX_PAGE_SIZE = 100
 DUE_FILTERS = ("overdue", "soon")  # soon: past the 75 % warning, not yet overdue
-SORTS = ("new", "due")
+SORTS = ("new", "due", "reply")  # due: the stage clock's due time; reply: the reply clock's
+REPLY_FILTERS = ("soon", "overdue")  # the statutory reply clock: due within REPLY_SOON, or overdue
+REPLY_SOON = timedelta(days=7)
 
 
 @dataclass
@@ -31,7 +33,11 @@ class QueueFilters:
     office: Office | None = None
     item: str | None = None  # an item number, normalised: exact match
     mine: bool = False  # assigned to the user asking
-    due: str | None = None
+    due: str | None = None  # the stage clock (triage, resolve, follow-up)
+    reply: str | None = None  # the reply clock
+    appeal: bool = False  # regulator appeals only
+    verdict: Verdict | None = None
+    compensation: CompensationStatus | None = None
     sort: str = "new"
     page: int = 1
     per_page: int = 25
@@ -54,6 +60,14 @@ class QueueFilters:
             args["mine"] = "1"
         if self.due:
             args["due"] = self.due
+        if self.reply:
+            args["reply"] = self.reply
+        if self.appeal:
+            args["appeal"] = "1"
+        if self.verdict:
+            args["verdict"] = self.verdict.value
+        if self.compensation:
+            args["compensation"] = self.compensation.value
         if self.sort != "new":
             args["sort"] = self.sort
         return args
@@ -66,7 +80,9 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
     # One rule for every filter that names a value of an enumeration: unknown values are named.
     for name, enum, unknown in (("state", State, _("Unknown state.")), ("kind", Kind, _("Unknown kind.")),
                                 ("category", Category, _("Unknown category.")),
-                                ("channel", Channel, _("Unknown channel."))):
+                                ("channel", Channel, _("Unknown channel.")),
+                                ("verdict", Verdict, _("Unknown verdict.")),
+                                ("compensation", CompensationStatus, _("Unknown compensation status."))):
         value = args.get(name) or None
         if value and value in [m.value for m in enum]:
             setattr(f, name, enum(value))
@@ -81,12 +97,13 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.item = number
         else:
             errors["item"] = _("An item number has 8 to 30 letters and digits.")
-    mine = args.get("mine") or None
-    if mine:
-        if mine in ("1", "true"):
-            f.mine = True
-        elif mine not in ("0", "false"):
-            errors["mine"] = _("Must be 1 or 0.")
+    for name in ("mine", "appeal"):
+        flag = args.get(name) or None
+        if flag:
+            if flag in ("1", "true"):
+                setattr(f, name, True)
+            elif flag not in ("0", "false"):
+                errors[name] = _("Must be 1 or 0.")
     code = args.get("office") or None
     if code:
         office = db.session.scalar(select(Office).where(Office.code == code[:32]))
@@ -99,6 +116,12 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.due = due
         else:
             errors["due"] = _("Must be one of: %(choices)s.", choices=", ".join(DUE_FILTERS))
+    reply = args.get("reply") or None
+    if reply:
+        if reply in REPLY_FILTERS:
+            f.reply = reply
+        else:
+            errors["reply"] = _("Must be one of: %(choices)s.", choices=", ".join(REPLY_FILTERS))
     sort = args.get("sort") or "new"
     if sort in SORTS:
         f.sort = sort
@@ -121,11 +144,21 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
 def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
     """The scoped, filtered, ordered query behind the queue, its export and its count.
 
-    Newest first, or by the running clock's due time (soonest first, tickets without a
-    running clock last). A ticket has at most one open clock, so the join adds no rows.
+    Newest first, by the running stage clock's due time, or by the reply clock's (soonest first,
+    tickets without such a clock last).
     """
     stmt = scoped_tickets(select(Ticket), user)
-    open_clock = and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None))
+    # The stage clock: a ticket has at most one open, so the join adds no rows; the reply clock is
+    # joined apart (at most one per ticket too), for its own filter and order.
+    open_clock = and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None), Deadline.clock != "reply")
+    reply = aliased(Deadline, name="reply_clock")
+    if f.reply or f.sort == "reply":
+        stmt = stmt.outerjoin(reply, and_(reply.ticket_id == Ticket.id, reply.ended_at.is_(None),
+                                          reply.clock == "reply"))
+    if f.reply == "overdue":
+        stmt = stmt.where(reply.due_at <= now)
+    elif f.reply == "soon":
+        stmt = stmt.where(reply.due_at > now, reply.due_at <= now + REPLY_SOON)
     if f.due or f.sort == "due":
         stmt = stmt.outerjoin(Deadline, open_clock)
     if f.due == "overdue":
@@ -144,10 +177,20 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(Ticket.id.in_(select(TicketItem.ticket_id).where(TicketItem.number == f.item)))
     if f.mine:
         stmt = stmt.where(Ticket.assignee_id == user.id)
+    if f.appeal:
+        stmt = stmt.where(Ticket.channel == Channel.REGULATOR)
+    if f.verdict:
+        stmt = stmt.where(Ticket.verdict == f.verdict)
+    if f.compensation:
+        stmt = stmt.where(Ticket.id.in_(select(Compensation.ticket_id).where(Compensation.status == f.compensation)))
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
-    order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc()) if f.sort == "due" else (
-        Ticket.id.desc(),)
+    if f.sort == "reply":
+        order: tuple = (reply.due_at.is_(None), reply.due_at, Ticket.id.desc())
+    elif f.sort == "due":
+        order = (Deadline.due_at.is_(None), Deadline.due_at, Ticket.id.desc())
+    else:
+        order = (Ticket.id.desc(),)
     return stmt.order_by(*order)
 
 
@@ -167,7 +210,8 @@ def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int
         stmt.with_only_columns(Ticket.id).offset((f.page - 1) * f.per_page).limit(f.per_page)))
     by_id = {t.id: t for t in db.session.scalars(
         select(Ticket).where(Ticket.id.in_(ids))
-        .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines), selectinload(Ticket.items)))}
+        .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines), selectinload(Ticket.items),
+                 selectinload(Ticket.compensation), selectinload(Ticket.appeal_of)))}
     return [by_id[i] for i in ids if i in by_id], min(counted, cap), counted > cap
 
 

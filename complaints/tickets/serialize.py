@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..authz import phone_for
+from ..authz import email_for, phone_for
 from ..models import Ticket, TicketEvent, User
 from ..sla.status import deadlines_to_dict
 from ..workflow import allowed_events
@@ -44,7 +44,34 @@ def attachment_to_dict(a) -> dict[str, Any]:  # noqa: ANN001 - models.Attachment
     }
 
 
-def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> dict[str, Any]:  # noqa: ANN001
+def money(value) -> str | None:  # noqa: ANN001 - Decimal yuan
+    """Yuan as an exact string with two decimals ("120.50"): never a float."""
+    return None if value is None else f"{value:.2f}"
+
+
+def compensation_to_dict(comp) -> dict[str, Any] | None:  # noqa: ANN001 - models.Compensation
+    if comp is None:
+        return None
+    return {
+        "claimed": money(comp.claimed),
+        "offered": money(comp.offered),
+        "basis": comp.basis.value,
+        "status": comp.status.value,
+        "approved_by": _email(comp.approved_by),
+        "approved_at": _iso(comp.approved_at),
+        "paid_on": _iso(comp.paid_on),
+        "payment_ref": comp.payment_ref,
+        "refused_reason": comp.refused_reason,
+        "created_at": _iso(comp.created_at),
+    }
+
+
+def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True,  # noqa: ANN001
+                   appeals: list[str] | None = None) -> dict[str, Any]:
+    """``appeals``: the references of the appeals that escalated this ticket, when the caller has
+    read them for a whole page at once; else read here."""
+    from .appeals import appeal_refs
+
     data: dict[str, Any] = {
         "ref": ticket.ref,
         "kind": ticket.kind.value,
@@ -76,6 +103,18 @@ def ticket_to_dict(ticket: Ticket, viewer: User, now, history: bool = True) -> d
         "perception": ticket.perception,
         "satisfied": ticket.satisfied,
         "closed_at": _iso(ticket.closed_at),
+        "customer_consent": ticket.customer_consent,
+        "customer_email": email_for(viewer, ticket),
+        "outcome": ticket.outcome,
+        "regulator_case": ticket.regulator_case,
+        "regulator_due": _iso(ticket.regulator_due),
+        "regulator_reply": ticket.regulator_reply,
+        "regulator_replied_on": _iso(ticket.regulator_replied_on),
+        "verdict": ticket.verdict.value if ticket.verdict else None,
+        "verdict_at": _iso(ticket.verdict_at),
+        "appeal_of": ticket.appeal_of.ref if ticket.appeal_of else None,
+        "appeals": appeals if appeals is not None else appeal_refs([ticket.id]).get(ticket.id, []),
+        "compensation": compensation_to_dict(ticket.compensation),
         "deadlines": deadlines_to_dict(ticket, now),
         "allowed_events": [t.event for t in allowed_events(ticket, viewer, now)],
     }

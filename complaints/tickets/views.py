@@ -42,8 +42,12 @@ def home():
     offices = dash.offices_side_by_side(current_user, now, zone, overview) if current_user.role == Role.ADMIN else []
     weeks = overview.weeks if overview else []
     top = max([1, *[c + e for _w, c, e in weeks]])
-    return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview,
-                           open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices)
+    from ..dashboard.casework import casework
+
+    work = casework(current_user, now, zone) if overview else None
+    replies = dash.replies(current_user, now, zone) if overview else None
+    return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview, casework=work,
+                           replies=replies, open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices)
 
 
 @bp.get("/tickets")
@@ -63,6 +67,7 @@ def queue():
         categories=list(Category), channels=list(Channel),
         show_customer=sees_customer_names(current_user),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
+        replies={t.id: sla_status.reply(t, now) for t in rows},  # the reply clocks, from the same rows
     ), (422 if errors else 200)
 
 
@@ -105,7 +110,11 @@ def export_csv():
     now = clock.now()
     user = current_user._get_current_object()
     stmt = queries.queue_statement(user, f, now).options(joinedload(Ticket.assignee), joinedload(Ticket.office),
-                                                         selectinload(Ticket.items))
+                                                         selectinload(Ticket.items), selectinload(Ticket.compensation))
+    yes = _("Yes")
+
+    def yuan(value) -> str:  # noqa: ANN001 - exact decimals, as stored: 120.50
+        return "" if value is None else f"{value:.2f}"
 
     def local(value, zone: str) -> str:  # noqa: ANN001
         return value.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M") if value else ""
@@ -118,14 +127,28 @@ def export_csv():
                    label(t.severity) if t.severity else "", local(t.occurred_at, zone), local(t.created_at, zone),
                    t.customer_name or "", phone_for(user, t) or "", t.assignee.name if t.assignee else "",
                    label(t.finding) if t.finding else "", label(t.root_cause) if t.root_cause else "",
+                   yes if t.is_appeal else "", t.regulator_case or "", label(t.verdict) if t.verdict else "",
+                   *_compensation_cells(t.compensation, yuan),
                    t.description)
 
     header = [_("Reference"), _("Kind"), _("Channel"), _("State"), _("Office"), _("What went wrong"),
               _("Postal items"), _("Severity"), _("When it happened"), _("Logged at"), _("Customer name"),
-              _("Customer phone"), _("Assignee"), _("Finding"), _("Root cause"), _("Description")]
+              _("Customer phone"), _("Assignee"), _("Finding"), _("Root cause"), _("Regulator appeal"),
+              _("Regulator's case number"), _("Verdict"), _("Compensation claimed (yuan)"),
+              _("Compensation offered (yuan)"), _("Compensation status"), _("Compensation paid on"),
+              _("Description")]
     name = "tickets-" + now.strftime("%Y%m%d-%H%M") + ".csv"
     return Response(stream_with_context(stream(header, rows())), content_type="text/csv; charset=utf-8",
                     headers={"Content-Disposition": f'attachment; filename="{name}"'})
+
+
+def _compensation_cells(comp, yuan) -> tuple[str, ...]:  # noqa: ANN001
+    from ..domain import label
+
+    if comp is None:
+        return ("", "", "", "")
+    return (yuan(comp.claimed), yuan(comp.offered), label(comp.status),
+            comp.paid_on.isoformat() if comp.paid_on else "")
 
 
 @bp.route("/tickets/new", methods=["GET", "POST"])
@@ -206,28 +229,40 @@ def detail(ref: str):
         for t in events
     }
     from ..files.views import RedactForm, UploadForm
+    from .appeals import page as appeal_page
 
     return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms,
+                           appeal=appeal_page(ticket, current_user, now),
                            upload=UploadForm(),
                            redact=RedactForm() if current_user.role in RECORDS["redact_attachment"].roles else None,
                            clock_now=sla_status.current(ticket, now),
                            clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
-                           clock_history=ticket.deadlines)
+                           clock_history=ticket.deadlines,
+                           reply_clock=sla_status.reply(ticket, now),
+                           reply_row=next((d for d in ticket.deadlines if d.clock == "reply"), None))
 
 
 @bp.get("/tickets/<ref>/slip")
 @login_required
 def slip(ref: str):
-    """The acknowledgement slip for the customer: reference, date, next step and by when, how to ask."""
+    """The acknowledgement slip for the customer: reference, date, next step and by when, how to ask.
+
+    A reprint shows the ticket as it is now (its state and, once resolved, the outcome). The status
+    page asks for the last four digits of the customer's phone: without one, the slip says to quote
+    the reference to the office instead."""
+    from ..authz import phone_last_four
     from ..sla.messages import target
     from ..sla.policies import get_policy
 
     ticket = queries.get_ticket(ref, current_user)
     d = sla_status.clocks.open_deadline(ticket)
     policy = get_policy(ticket.kind, ticket.severity)
+    done = ticket.state in (State.RESOLVED, State.CLOSED)
     return render_template("tickets/slip.html", ticket=ticket, due_at=d.due_at if d and d.clock == "triage" else None,
                            resolve_within=target(policy.resolve_minutes, policy.calendar),
-                           status_url=current_app.config["BASE_URL"].rstrip("/") + url_for("public.status"))
+                           status_url=current_app.config["BASE_URL"].rstrip("/") + url_for("public.status"),
+                           can_look_up=len(phone_last_four(ticket.customer_phone or "")) == 4,
+                           outcome=ticket.outcome if done else None, printed_at=clock.now())
 
 
 @bp.route("/tickets/<ref>/events/<event>", methods=["GET", "POST"])
