@@ -56,6 +56,15 @@ def _handler(gw: Gateway) -> type[BaseHTTPRequestHandler]:
                 gw.arrived.set()
                 gw.release.wait(10)  # the client gives up first (its timeout), or the test releases it
                 answer = 200
+            if answer == "stall":  # 200, then the rest of the body it announced comes too late
+                self.send_response(200)
+                self.send_header("Content-Length", "1000")
+                self.end_headers()
+                self.wfile.write(b'{"ok"')
+                self.wfile.flush()
+                gw.release.wait(10)
+                self.close_connection = True
+                return
             answer, reason = answer if isinstance(answer, tuple) else (answer, None)
             body = b'{"ok": true}' if answer == 200 else b'{"error": "no"}'
             try:
@@ -300,6 +309,47 @@ def test_a_400_refusal_fails_the_message_after_max_rejections(app, world, gatewa
     assert len(gateway.requests) == 3
 
 
+@pytest.mark.parametrize("code", [429, 408])
+def test_a_gateway_busy_answer_is_tried_again_never_counted_as_a_refusal(app, world, gateway, code):
+    """429 Too Many Requests (and 408) say the gateway is busy, not that the message is wrong: three of them
+    in a burst failed the message for good before."""
+    ticket = _log(world)
+    gateway.script = [code] * 5
+    at = T0
+    for n in range(1, 6):
+        assert sms.deliver(app.config, at).retried == 1
+        [row] = _rows(ticket)
+        db.session.refresh(row)
+        assert (row.status, row.rejections, row.attempts) == ("pending", 0, n)
+        assert error_kind(row.last_error) != "refused" and str(code) in row.last_error
+        at = row.next_attempt_at
+    assert sms.deliver(app.config, at).sent == 1
+    db.session.refresh(row)
+    assert row.status == "sent" and len(gateway.requests) == 6
+
+
+@pytest.mark.parametrize("address", ["postmaster,wang@example.com", "root;wang@example.com", "<root>wang@example.com",
+                                     '"root"wang@example.com', "root:wang@example.com"])
+def test_an_address_that_is_an_address_list_is_refused_at_logging(app, world, api, smtp_server, address):
+    """The customer's message went to a second, unqualified recipient (the relay's postmaster) before."""
+    resp = api(world.clerk_a).post("/tickets", json=complaint_body(customer_consent=True, customer_email=address))
+    assert resp.status_code == 422 and "customer_email" in resp.get_json()["fields"]
+    assert _rows() == [] and deliver(app.config, T0).sent == 0 and smtp_server.messages == []
+
+
+def test_a_2xx_whose_body_stalls_is_sent_not_tried_again(app, world, gateway):
+    """The gateway accepted the message (200): a timeout reading the rest of its answer is no reason to send the
+    SMS again (before, it was retried, and the customer got the same SMS at every try)."""
+    ticket = _log(world)
+    app.config["SMS_GATEWAY_TIMEOUT"] = 0.3
+    gateway.script = ["stall"]
+    report = sms.deliver(app.config, T0)
+    assert (report.sent, report.retried) == (1, 0)
+    [row] = _rows(ticket)
+    assert (row.status, row.last_error) == ("sent", None)
+    assert sms.deliver(app.config, T0 + timedelta(hours=2)).sent == 0 and len(gateway.requests) == 1
+
+
 def test_an_sms_outage_does_not_hold_up_email(app, world, gateway, smtp_server):
     gateway.script = [503] * 10
     app.config["SMTP_HOST"] = smtp_server.host
@@ -496,3 +546,28 @@ def test_admins_read_every_template_in_chinese_and_english(app, world, login):
     assert f"{app.config['BASE_URL'].rstrip('/')}/status?ref=C-2026-000123" in page
     assert "We have registered your case, reference C-2026-000123" in page  # the English rendering
     assert login(world.sup_a).get("/admin/customer-messages").status_code == 403
+
+
+def test_an_outcome_withdrawn_by_a_reopen_before_it_went_out_is_never_sent(app, world, gateway):
+    ticket = _log(world)
+    _triage(ticket, world)
+    _resolve(ticket, world)
+    _fire(ticket, world.sup_a, "reopen", T0, reason="客户补充了新情况")
+    sms.deliver(app.config, T0)
+    resolve_seq = max(e.seq for e in ticket.events if e.event == "resolve")
+    rows = {r.event_seq: r for r in _rows(ticket)}
+    assert rows[resolve_seq].status == "failed" and rows[resolve_seq].last_error.startswith("withdrawn")
+    assert all(rows[resolve_seq].body != req.json["text"] for req in gateway.requests)
+    # resolved again: the new outcome goes out
+    _resolve(ticket, world)
+    sms.deliver(app.config, T0 + timedelta(minutes=1))
+    latest = max(e.seq for e in ticket.events if e.event == "resolve")
+    assert {r.event_seq: r for r in _rows(ticket)}[latest].status == "sent"
+
+
+def test_a_batch_never_outlasts_its_lease_even_if_every_send_times_out(app):
+    from complaints.mail.delivery import batch_for
+
+    assert batch_for({"MAIL_LEASE_SECONDS": 300}, 10) == 27  # 27 sends of 11 s fit in 300 s
+    assert batch_for({"MAIL_LEASE_SECONDS": 300}, 1) == 50  # never more than a batch
+    assert batch_for({"MAIL_LEASE_SECONDS": 5}, 60) == 1  # always at least one

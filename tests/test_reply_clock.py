@@ -340,3 +340,25 @@ def test_dashboard_counts_replies_due_soon_and_replies_in_time_this_month_in_sco
     page = login(world.sup_a).get("/").get_data(as_text=True)
     assert "reply=soon" in page and "50.0 %" in page
     assert "reply=soon" not in login(world.clerk_a).get("/").get_data(as_text=True)  # clerks see no figures
+
+
+@pytest.mark.parametrize("satisfied", [True, False])
+def test_a_follow_up_that_reached_the_customer_ends_the_reply_clock(world, satisfied):
+    """The follow-up is a contact after resolution: reached, the customer has the outcome (a closed ticket
+    kept its reply clock running and mailed its breach and escalation before)."""
+    t = log(world, MONDAY_9, occurred_at="2026-11-23T08:00:00+08:00")
+    resolve(t, world, MONDAY_9 + timedelta(hours=2))
+    reached = MONDAY_9 + timedelta(hours=3)
+    fire(t, world.clerk_a, "follow_up", reached, contact="reached", expectation=4, perception=4, satisfied=satisfied)
+    d = reply_of(t)
+    assert (d.ended_at, d.outcome, d.next_fire_at) == (reached, "met", None)
+    assert db.session.scalar(select(Reminder.id).where(Reminder.deadline_id == d.id)) is None
+    decide(MONDAY_9 + timedelta(days=60))
+    assert db.session.scalar(select(Reminder.id).where(Reminder.deadline_id == d.id)) is None
+
+
+def test_a_follow_up_that_did_not_reach_the_customer_leaves_the_reply_clock_running(world):
+    t = log(world, MONDAY_9, occurred_at="2026-11-23T08:00:00+08:00")
+    resolve(t, world, MONDAY_9 + timedelta(hours=2))
+    fire(t, world.clerk_a, "follow_up", MONDAY_9 + timedelta(hours=3), contact="unreachable")
+    assert t.state.value == "closed" and reply_of(t).ended_at is None

@@ -20,11 +20,12 @@ from typing import Any
 
 from flask import current_app
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..authz import EXTENSION, mask_phone
+from ..domain import State
 from ..extensions import db
 from ..models import OutboxMessage, Ticket, TicketEvent
 from . import texts
@@ -109,6 +110,21 @@ def _queue(ticket: Ticket, seq: int, channel: str, to_addr: str, subject: str, b
         rejections=0, next_attempt_at=now, created_at=now,
     ).on_conflict_do_nothing().returning(OutboxMessage.id)  # the key or (ticket, seq, channel): queued before
     return 1 if db.session.scalar(stmt) is not None else 0
+
+
+def still_current(msg: OutboxMessage) -> bool:
+    """Whether a queued customer message still tells the truth: the outcome of a resolve holds only
+    while the ticket is resolved or closed by that very resolve (not reopened, not resolved again)."""
+    event = db.session.scalar(select(TicketEvent.event).where(
+        TicketEvent.ticket_id == msg.ticket_id, TicketEvent.seq == msg.event_seq))
+    if event != "resolve":
+        return True
+    ticket = db.session.get(Ticket, msg.ticket_id)
+    if ticket is None or ticket.state not in (State.RESOLVED, State.CLOSED):
+        return False
+    latest = db.session.scalar(select(func.max(TicketEvent.seq)).where(
+        TicketEvent.ticket_id == msg.ticket_id, TicketEvent.event == "resolve"))
+    return latest == msg.event_seq
 
 
 def on_sent(row_id: int, now: datetime) -> None:

@@ -1,9 +1,9 @@
 """Send the outbox's SMS rows through an HTTP gateway, with the email outbox's machinery.
 
 Rows are claimed per channel with a lease (complaints.mail.delivery.claim), each POSTed once and
-marked in its own short transaction: 2xx = sent; 5xx, timeouts and connection errors = tried again
-with back-off (the batch stops: the gateway is down, the rest of it is released for the next pass);
-4xx = a refusal, the row failed after MAIL_MAX_REJECTIONS of them.
+marked in its own short transaction: 2xx = sent; 5xx, 408, 429, timeouts and connection errors = tried
+again with back-off (the batch stops: the gateway is down, the rest of it is released for the next pass);
+other 4xx = a refusal, the row failed after MAIL_MAX_REJECTIONS of them.
 
 The request body is SMS_GATEWAY_BODY, JSON with {phone}, {text} and {ref} replaced by their
 JSON-escaped values. Credentials go in the Authorization header only (basic auth from
@@ -33,6 +33,9 @@ from ..models import OutboxMessage, Ticket
 DEFAULT_BODY = '{"to": "{phone}", "text": "{text}", "ref": "{ref}"}'
 _PLACEHOLDER = re.compile(r"\{(phone|text|ref)\}")
 _READ_LIMIT = 64 * 1024
+# 4xx answers about the gateway's load, not the message (408 Request Timeout, 429 Too Many Requests):
+# tried again later like a 5xx, never counted as a refusal of the message.
+_TRY_AGAIN = (408, 429)
 
 
 class GatewayDown(Exception):
@@ -92,11 +95,14 @@ def _request(config: Mapping[str, Any], msg: OutboxMessage, ref: str) -> None:
     timeout = float(config.get("SMS_GATEWAY_TIMEOUT") or 10)
     try:
         with opener.open(request, timeout=timeout) as response:
-            response.read(_READ_LIMIT)
+            try:
+                response.read(_READ_LIMIT)
+            except (OSError, http.client.HTTPException):
+                pass  # the status was 2xx: the gateway took the message; sending it again would send it twice
     except urllib.error.HTTPError as exc:
         with exc:  # closes the response it holds
             reason = f"HTTP {exc.code} {exc.reason}"
-            if 400 <= exc.code < 500:
+            if 400 <= exc.code < 500 and exc.code not in _TRY_AGAIN:
                 raise GatewayRefused(reason) from None
             raise GatewayDown(f"cannot reach the SMS gateway: it answered {reason}") from None
     except urllib.error.URLError as exc:
@@ -112,10 +118,13 @@ def _request(config: Mapping[str, Any], msg: OutboxMessage, ref: str) -> None:
 def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> DeliveryReport:
     """Send every due pending SMS (up to ``limit``); commits as it goes."""
     report = DeliveryReport()
-    ids = delivery.claim(now, limit, delivery.lease_for(config), channel="sms")
+    timeout = float(config.get("SMS_GATEWAY_TIMEOUT") or 10)
+    ids = delivery.claim(now, delivery.batch_for(config, timeout, limit), delivery.lease_for(config), channel="sms")
     for n, row_id in enumerate(ids):
         msg = db.session.get(OutboxMessage, row_id)
         if msg is None or msg.status != "pending":
+            continue
+        if delivery.withdrawn(msg, now):
             continue
         ref = db.session.scalar(select(Ticket.ref).where(Ticket.id == msg.ticket_id)) or ""
         secrets = _secrets(config, msg.to_addr)

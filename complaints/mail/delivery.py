@@ -83,6 +83,12 @@ def lease_for(config: Mapping[str, Any]) -> timedelta:
     return timedelta(seconds=float(config.get("MAIL_LEASE_SECONDS") or LEASE.total_seconds()))
 
 
+def batch_for(config: Mapping[str, Any], timeout: float, limit: int = BATCH) -> int:
+    """As many rows as can be sent within one lease even if every send takes its whole timeout:
+    a lease never runs out in the middle of a batch, so no other sender takes a row being sent."""
+    return max(1, min(limit, int(lease_for(config).total_seconds() // (timeout + 1))))
+
+
 def deliver_all(config: Mapping[str, Any], now: datetime) -> int:
     """Every channel until nothing more is due or its server fails (then its rows wait for their
     next try); one channel's failure does not stop the others. Returns how many were sent."""
@@ -101,7 +107,7 @@ def deliver_all(config: Mapping[str, Any], now: datetime) -> int:
 def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> DeliveryReport:
     """Send every due pending email (up to ``limit``); commits as it goes."""
     report = DeliveryReport()
-    ids = claim(now, limit, lease_for(config))
+    ids = claim(now, batch_for(config, float(config.get("SMTP_TIMEOUT", 15)), limit), lease_for(config))
     if not ids:
         return report
     try:
@@ -114,6 +120,8 @@ def deliver(config: Mapping[str, Any], now: datetime, limit: int = BATCH) -> Del
         for row_id in ids:
             msg = db.session.get(OutboxMessage, row_id)
             if msg is None or msg.status != "pending":
+                continue
+            if withdrawn(msg, now):
                 continue
             try:
                 conn.send_message(_email(msg, config))
@@ -181,6 +189,20 @@ def mark_sent(row_id: int, now: datetime) -> None:
     )
     on_sent(row_id, now)  # a customer told the outcome: in the same transaction as the row marked sent
     db.session.commit()
+
+
+def withdrawn(msg: OutboxMessage, now: datetime) -> bool:
+    """A message to a customer that no longer holds (the outcome of a resolve since reopened) is
+    given up instead of sent; True when it was."""
+    from ..customers.operations import still_current
+
+    if msg.ticket_id is None or still_current(msg):
+        return False
+    msg.status = "failed"
+    msg.lease_until = None
+    msg.last_error = "withdrawn: the ticket was reopened before the message went out"
+    db.session.commit()
+    return True
 
 
 def release(row_ids: list[int]) -> None:

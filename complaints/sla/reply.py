@@ -59,9 +59,12 @@ def on_transition(ticket: Ticket, event: str, now: datetime) -> None:
         clocks.end(ticket, d, now)  # the reply to the regulator is required at resolve
 
 
-def on_contact(ticket: Ticket, values: dict[str, Any], now: datetime) -> None:
-    """A recorded contact: the customer reached after resolution has been given the outcome."""
-    if ticket.state not in AFTER_RESOLUTION or _value(values.get("outcome")) != "reached":
+def on_contact(ticket: Ticket, values: dict[str, Any], now: datetime, from_state: State | None = None) -> None:
+    """A recorded contact (``contact_customer``, or a ``follow_up``'s contact) fired on a resolved or
+    closed ticket: the customer reached after resolution has been given the outcome."""
+    state = ticket.state if from_state is None else from_state
+    reached = "reached" in (_value(values.get("outcome")), _value(values.get("contact")))
+    if state not in AFTER_RESOLUTION or not reached:
         return
     d = clocks.open_reply(ticket)
     if d is not None:

@@ -157,7 +157,9 @@ def overdue_for(office_ids: set[int], now: datetime, limit: int | None = None) -
 
 
 def overdue_count(office_ids: set[int], now: datetime) -> int:
-    return db.session.scalar(select(func.count()).select_from(_overdue(office_ids, now).subquery())) or 0
+    """Overdue tickets (a complaint late on its stage and its reply clock counts once)."""
+    late = _overdue(office_ids, now).with_only_columns(Ticket.id).distinct().subquery()
+    return db.session.scalar(select(func.count()).select_from(late)) or 0
 
 
 def digest(now: datetime) -> int:

@@ -14,7 +14,9 @@ from typing import TYPE_CHECKING, Any
 from flask import current_app
 from flask_babel import gettext as _
 
+from ..authz import is_admin
 from ..domain import CompensationBasis, CompensationStatus, label
+from ..errors import Conflict
 from ..models import Compensation, Ticket, User
 
 if TYPE_CHECKING:
@@ -58,6 +60,9 @@ def state(ticket: Ticket, *, claimed: Decimal, offered: Decimal, basis: Compensa
 def approve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     comp = ticket.compensation
     assert comp is not None  # noqa: S101 - the table allows the event only with one
+    if comp.offered > cap() and not is_admin(actor):  # the cap was lowered since the offer was stated
+        raise Conflict(_("The offer of %(offered)s yuan is above the cap of %(cap)s yuan: only an administrator may "
+                         "approve it.", offered=f"{comp.offered:.2f}", cap=f"{cap():.2f}"))
     comp.status = CompensationStatus.APPROVED
     comp.approved_at = now
     comp.updated_at = now

@@ -63,6 +63,9 @@ def clean(
         else:
             errors[str(key)[:64]] = _("Unknown field.")
     values: dict[str, Any] = {}
+    # A reference of any office is refused only once all else is right, as the same-case check that
+    # follows is: whether another office's reference exists must not change the other answers.
+    deferred: dict[str, str] = {}
     for f in fields:
         value = raw.get(f.name)
         if _blank(value):
@@ -71,7 +74,11 @@ def clean(
             values[f.name] = _clean_one(f, value, office=office, now=now, ticket=ticket,
                                         allowed_offices=allowed_offices)
         except _Invalid as exc:
-            errors[f.name] = str(exc)
+            if f.type == "ticket" and f.any_office:
+                deferred[f.name] = str(exc)
+                values[f.name] = None  # present, for the conditions on it
+            else:
+                errors[f.name] = str(exc)
         if f.type == "office" and f.name in values:
             office = values[f.name]
     for f in fields:
@@ -91,6 +98,8 @@ def clean(
         elif not present and (f.required or f.default is not None
                               or (f.required_when and _matches(values, raw, f.required_when))):
             errors[f.name] = _("This field is required.")
+    if not errors:
+        errors = deferred
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
     return values
@@ -332,7 +341,9 @@ def _money(f: Field, value: Any, **_ctx: Any) -> Decimal:
     return amount
 
 
-_EMAIL = re.compile(r"[^@\s]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
+# One address: the local part may not hold the separators and quoting of an address list (a comma
+# in "postmaster,wang@example.com" made the customer's message go to the relay's postmaster too).
+_EMAIL = re.compile(r"[^@\s,;:<>()\[\]\\\"]{1,64}@[A-Za-z0-9-]{1,63}(?:\.[A-Za-z0-9-]{1,63})+")
 
 
 def _email(f: Field, value: Any, **_ctx: Any) -> str:

@@ -189,8 +189,9 @@ def fire_event(
             # The clocks read the office calendar, which may flush the ticket early: the
             # version check can fire here as well as at the final flush.
             clocks.on_transition(ticket, t.event, from_state, to_state, now)
-        elif t.event == "contact_customer":
-            reply_clock.on_contact(ticket, values, now)  # reached after resolution: the customer knows
+        if t.event in ("contact_customer", "follow_up"):
+            # reached after resolution (a follow-up too, satisfied or not): the customer knows
+            reply_clock.on_contact(ticket, values, now, from_state)
         payload = inputs.to_payload(values)
         ev = _append_event(ticket, t, actor, from_state, to_state, payload, now)
         db.session.flush()
@@ -248,7 +249,14 @@ def _note_only(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) ->
     pass
 
 
+COMPENSATION_FIELDS = ("claimed_amount", "offered_amount", "compensation_basis")
+
+
 def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
+    if any(name in v for name in COMPENSATION_FIELDS):  # a compensation is stated whole, or not at all
+        missing = {name: _("This field is required.") for name in COMPENSATION_FIELDS if name not in v}
+        if missing:
+            raise InvalidInput(_("Some fields are missing or invalid."), missing)
     ticket.resolution = v["resolution"]
     ticket.outcome = v["outcome"]
     if ticket.is_appeal:
@@ -257,6 +265,8 @@ def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> N
     if "offered_amount" in v:
         compensation.state(ticket, claimed=v["claimed_amount"], offered=v["offered_amount"],
                            basis=v["compensation_basis"], now=now)
+    elif ticket.compensation is not None and ticket.compensation_open:
+        ticket.compensation = None  # judged again without one: an offer not yet approved is withdrawn
     ticket.finding = v["finding"]
     substantiated = v["finding"] == Finding.SUBSTANTIATED
     ticket.root_cause = v.get("root_cause") if substantiated else None
