@@ -68,6 +68,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .scorecards.views import bp as scorecards_bp
     from .sla.views import bp as sla_bp
     from .tickets.views import bp as tickets_bp
+    from .volumes.views import bp as volumes_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(tickets_bp)
@@ -75,6 +76,7 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(sla_bp, url_prefix="/admin")
     app.register_blueprint(scorecards_bp)
+    app.register_blueprint(volumes_bp)
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

@@ -187,3 +187,20 @@ def test_an_offer_not_yet_approved_is_withdrawn_when_the_ticket_is_judged_again_
     r = fire("resolve", 4, outcome="经复查不属实", resolution="复查不实", finding="unfounded")
     assert r.status_code == 200 and r.get_json()["compensation"] is None
     assert "approve_compensation" not in r.get_json()["allowed_events"]
+
+
+def test_one_event_moves_the_version_by_one_even_when_its_effect_reads_a_relationship(world, api):
+    # The resolve of a counter complaint reads the (not yet loaded) compensation after it has set
+    # the resolution: that read must not flush the half-made change as a write of its own.
+    from complaints.extensions import db as _db
+    from tests.conftest import complaint_body
+
+    sup = api(world.sup_a)
+    ref = sup.post("/tickets", json=complaint_body()).get_json()["ref"]
+    assert sup.post(f"/tickets/{ref}/events", json={"event": "triage", "version": 1, "severity": "low",
+                                                    "category": "counter", "assignee": "sup.a@example.com"}
+                    ).status_code == 200
+    _db.session.expunge_all()  # nothing of the ticket left in the identity map: every relationship is read anew
+    r = sup.post(f"/tickets/{ref}/events", json={"event": "resolve", "version": 2, "outcome": "已处理",
+                                                 "resolution": "ok", "finding": "unfounded"})
+    assert r.status_code == 200 and r.get_json()["version"] == 3

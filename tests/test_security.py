@@ -73,6 +73,8 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/admin/outbox/1/retry": {},
         "/scorecards/assess?office=SH-0101&month=2026-10": {f"c{world.clerk_a.id}-attitude": "5"},
         "/admin/scoring": {"weight_low": "9"},
+        "/volumes?year=2026": {f"v-{world.office_a.id}-01": "1000"},
+        "/volumes/import": {"import-file": (io.BytesIO(b"office,month,items\nSH-0101,2026-01,5\n"), "v.csv")},
         "/status": {"ref": ticket.ref, "digits": "5678"},
         "/status/language": {"locale": "en"},
         "/search": {"q": "态度"},
@@ -102,6 +104,7 @@ def _snapshot() -> tuple:
         db.session.scalar(text("SELECT count(*) FROM holidays")),
         db.session.scalar(text("SELECT count(*) FROM assessments")),
         db.session.scalar(text("SELECT count(*) FROM score_settings")),
+        db.session.scalar(text("SELECT count(*) FROM office_volumes")),
     )
 
 

@@ -20,6 +20,7 @@ from ..domain import (
     Verdict,
 )
 from ..scorecards.compute import FACTORS
+from ..volumes.operations import MAX_ITEMS as VOLUME_MAX
 from ..workflow import MAX_ITEMS, TRANSITIONS, Field, Transition, condition_text
 from . import bp
 
@@ -370,6 +371,34 @@ def build_spec() -> dict[str, Any]:
                             "offices": {"type": "array", "items": {
                                 "$ref": "#/components/schemas/AppealCounts"}}}}, "403", "404", "422")},
             },
+            "/volumes": {
+                "get": {"operationId": "listVolumes",
+                        "description": "Items handled per office in a month (supervisors the offices they cover, "
+                                       "administrators every office; clerks 403): one entry per office in scope, "
+                                       "or the one named, with `items` null where there is no figure.",
+                        "parameters": [
+                            {"name": "month", "in": "query", "required": True, "description": "YYYY-MM",
+                             "schema": MONTH},
+                            {"name": "office", "in": "query", "description": "one office's code",
+                             "schema": {"type": "string", "maxLength": 32}},
+                        ],
+                        "responses": _responses("200", {"type": "array", "items": {
+                            "$ref": "#/components/schemas/Volume"}}, "403", "404", "422")},
+            },
+            "/volumes/{office}/{month}": {
+                "put": {"operationId": "putVolume",
+                        "description": "Set the items an office handled in a month (null removes the figure).",
+                        "parameters": [
+                            {"name": "office", "in": "path", "required": True,
+                             "schema": {"type": "string", "maxLength": 32}},
+                            {"name": "month", "in": "path", "required": True, "description": "YYYY-MM, not in "
+                             "the future", "schema": MONTH},
+                        ],
+                        "requestBody": {"required": True, "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/VolumeInput"}}}},
+                        "responses": _responses("200", {"$ref": "#/components/schemas/Volume"},
+                                                "400", "403", "404", "422")},
+            },
             "/sla-policies": {
                 "get": {"operationId": "listSlaPolicies",
                         "responses": _responses("200", {"type": "object"}, "403")},
@@ -481,6 +510,13 @@ def build_spec() -> dict[str, Any]:
                 "AppealCounts": {"type": "object", "properties": {
                     "office": {"type": "string"}, "appeals": {"type": "integer"}, "valid": {"type": "integer"},
                     "not_valid": {"type": "integer"}, "pending": {"type": "integer"}}},
+                "Volume": {"type": "object", "properties": {
+                    "office": {"type": "string"}, "month": MONTH,
+                    "items": {"type": "integer", "minimum": 0, "maximum": VOLUME_MAX, "nullable": True}}},
+                "VolumeInput": {"type": "object", "required": ["items"], "additionalProperties": False,
+                                "properties": {"items": {"type": "integer", "minimum": 0, "maximum": VOLUME_MAX,
+                                                         "nullable": True,
+                                                         "description": "items handled; null removes the figure"}}},
                 "PostalItem": {"type": "object", "required": ["number"], "additionalProperties": False,
                                "properties": {"number": {"type": "string", "maxLength": 60},
                                               "product": {"type": "string", "enum": [p.value for p in Product],

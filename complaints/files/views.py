@@ -41,6 +41,11 @@ UPLOAD_ENDPOINTS = {"files.upload", "tickets.new", "api.upload_attachment"}
 
 def raise_upload_limit() -> None:
     """Registered before CSRF and the form checks read the body: uploads may be larger."""
+    if request.endpoint == "volumes.import_csv" and request.method == "POST" and current_user.is_authenticated:
+        from ..volumes.operations import CSV_MAX_BYTES
+
+        request.max_content_length = CSV_MAX_BYTES + (64 << 10)  # the file and the rest of the form
+        return
     if request.endpoint in UPLOAD_ENDPOINTS and request.method == "POST" and _may_upload():
         from flask import current_app
 

@@ -10,6 +10,7 @@ from .sla import Deadline, Holiday, NationalDay, OfficeHours, Reminder, ReplyPol
 from .ticket import Compensation, RefCounter, Ticket, TicketEvent, TicketItem, fen_to_yuan
 from .types import UTCDateTime, utcnow
 from .user import ApiToken, User, user_offices
+from .volume import OfficeVolume
 
 __all__ = [
     "IdempotencyKey",
@@ -32,6 +33,7 @@ __all__ = [
     "SlaPolicy",
     "ApiToken",
     "Office",
+    "OfficeVolume",
     "RefCounter",
     "Ticket",
     "TicketEvent",

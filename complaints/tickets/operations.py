@@ -179,7 +179,10 @@ def fire_event(
     from_state = ticket.state
     to_state = t.target_for(values, from_state)
     try:
-        EFFECTS[t.event](ticket, values, now, actor)
+        with db.session.no_autoflush:
+            # An effect that reads (a lazy relationship) must not flush its half-made change: the
+            # row would be written twice and the version move by two for one event.
+            EFFECTS[t.event](ticket, values, now, actor)
         ticket.state = to_state
         ticket.updated_at = now  # and the version moves: a note is a change another writer must see
         # ... even when nothing of the ticket's own row changes (an approval at the instant of the resolve,
@@ -257,6 +260,7 @@ def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> N
         missing = {name: _("This field is required.") for name in COMPENSATION_FIELDS if name not in v}
         if missing:
             raise InvalidInput(_("Some fields are missing or invalid."), missing)
+    stated = ticket.compensation  # read before anything changes
     ticket.resolution = v["resolution"]
     ticket.outcome = v["outcome"]
     if ticket.is_appeal:
@@ -265,7 +269,7 @@ def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> N
     if "offered_amount" in v:
         compensation.state(ticket, claimed=v["claimed_amount"], offered=v["offered_amount"],
                            basis=v["compensation_basis"], now=now)
-    elif ticket.compensation is not None and ticket.compensation_open:
+    elif stated is not None and ticket.compensation_open:
         ticket.compensation = None  # judged again without one: an offer not yet approved is withdrawn
     ticket.finding = v["finding"]
     substantiated = v["finding"] == Finding.SUBSTANTIATED
