@@ -165,8 +165,25 @@ def test_a_supervisor_does_not_approve_an_offer_above_a_cap_lowered_since(world,
     assert r.status_code == 409, r.get_json()
     assert "only an administrator" in r.get_json()["error"]
     body = sup.get(f"/tickets/{ref}").get_json()
-    assert body["compensation"]["status"] == "offered"
-    r = fire(api(world.admin), ref, "approve_compensation", body["version"])
+    assert body["compensation"]["status"] == "over_cap"  # read with the cap in force now
+    assert "approve_compensation_over_cap" not in body["allowed_events"]  # not the supervisor's
+    r = fire(api(world.admin), ref, "approve_compensation_over_cap", body["version"])
+    assert r.status_code == 200 and r.get_json()["compensation"]["status"] == "approved"
+
+
+def test_an_offer_above_the_cap_is_within_it_once_the_cap_is_raised(world, api, en, make_ticket, app):
+    from decimal import Decimal
+
+    ref, v = triaged(world, api, make_ticket, "loss")
+    sup = api(world.sup_a)
+    r = fire(sup, ref, "resolve", v, **RESOLVE, **{**COMP, "offered_amount": "2500"})
+    assert r.get_json()["compensation"]["status"] == "over_cap"
+    over = sup.get("/tickets?compensation=over_cap").get_json()["tickets"]
+    assert [t["ref"] for t in over] == [ref]
+    app.config["COMPENSATION_CAP"] = Decimal("3000")
+    assert sup.get("/tickets?compensation=over_cap").get_json()["tickets"] == []
+    assert [t["ref"] for t in sup.get("/tickets?compensation=offered").get_json()["tickets"]] == [ref]
+    r = fire(sup, ref, "approve_compensation", r.get_json()["version"])
     assert r.status_code == 200 and r.get_json()["compensation"]["status"] == "approved"
 
 

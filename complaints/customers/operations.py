@@ -24,7 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from ..authz import EXTENSION, mask_phone
+from ..authz import EXTENSION, mask_email, mask_phone
 from ..domain import State
 from ..extensions import db
 from ..models import OutboxMessage, Ticket, TicketEvent
@@ -150,10 +150,7 @@ def mask_address(channel: str, to_addr: str | None) -> str:
         return ""
     if channel == "sms":
         return mask_phone(to_addr) or ""
-    local, at, domain = to_addr.rpartition("@")
-    if not at:
-        return "***"
-    return f"{local[:1]}***@{domain}"
+    return mask_email(to_addr) or ""
 
 
 @dataclass(frozen=True)

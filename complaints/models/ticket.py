@@ -181,7 +181,7 @@ class Ticket(db.Model):
 
     @property
     def compensation_status(self) -> CompensationStatus | None:
-        return self.compensation.status if self.compensation is not None else None
+        return self.compensation.current_status if self.compensation is not None else None
 
     @property
     def compensation_open(self) -> bool:
@@ -282,6 +282,14 @@ class Compensation(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket: Mapped[Ticket] = relationship(back_populates="compensation")
+
+    @property
+    def current_status(self) -> CompensationStatus:
+        """The status with the cap in force now (tickets.compensation.status_of): what pages show and
+        what the workflow table reads."""
+        from ..tickets.compensation import status_of
+
+        return status_of(self)
     approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
 
 

@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Any
 
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy import ColumnElement, and_, not_
 
-from ..authz import is_admin
 from ..domain import CompensationBasis, CompensationStatus, label
-from ..errors import Conflict
 from ..models import Compensation, Ticket, User
 
 if TYPE_CHECKING:
@@ -36,23 +35,45 @@ def not_allowed(t: Transition, ticket: Ticket) -> str:
     comp = ticket.compensation
     if comp is None:
         return _("This ticket has no compensation: it is stated when the ticket is resolved.")
-    if t.event == "approve_compensation" and comp.status == CompensationStatus.OVER_CAP:
+    status = status_of(comp)
+    if t.event == "approve_compensation" and status == CompensationStatus.OVER_CAP:
         return _("The offer of %(offered)s yuan is above the cap of %(cap)s yuan: only an administrator may "
                  "approve it.", offered=f"{comp.offered:.2f}", cap=f"{cap():.2f}")
-    if t.event == "approve_compensation_over_cap" and comp.status == CompensationStatus.OFFERED:
+    if t.event == "approve_compensation_over_cap" and status == CompensationStatus.OFFERED:
         return _("The offer is within the cap: approve it as any other.")
-    return _("The compensation is %(status)s.", status=label(comp.status))
+    return _("The compensation is %(status)s.", status=label(status))
+
+
+AWAITING_APPROVAL = (CompensationStatus.OFFERED, CompensationStatus.OVER_CAP)
+
+
+def status_of(comp: Compensation) -> CompensationStatus:
+    """The compensation's status as the table reads it: an offer waiting for approval is above the
+    cap or not by the cap in force now, so lowering the cap sends pending offers to an administrator."""
+    if comp.status in AWAITING_APPROVAL:
+        return CompensationStatus.OVER_CAP if comp.offered > cap() else CompensationStatus.OFFERED
+    return comp.status
+
+
+def having_status(status: CompensationStatus) -> ColumnElement[bool]:
+    """status_of as SQL: the rows a list filter on the status finds."""
+    if status in AWAITING_APPROVAL:
+        over = Compensation.offered > cap()
+        return and_(Compensation.status.in_(AWAITING_APPROVAL),
+                    over if status == CompensationStatus.OVER_CAP else not_(over))
+    return Compensation.status == status
 
 
 def state(ticket: Ticket, *, claimed: Decimal, offered: Decimal, basis: CompensationBasis,
           now: datetime) -> Compensation:
     """Record (or, before approval, restate) the compensation of a ticket being resolved."""
-    status = CompensationStatus.OVER_CAP if offered > cap() else CompensationStatus.OFFERED
     comp = ticket.compensation
     if comp is None:
         comp = Compensation(created_at=now)
         ticket.compensation = comp
-    comp.claimed, comp.offered, comp.basis, comp.status = claimed, offered, basis, status
+    comp.claimed, comp.offered, comp.basis = claimed, offered, basis
+    comp.status = CompensationStatus.OFFERED
+    comp.status = status_of(comp)  # stored as it stands now; the table reads it with status_of
     comp.updated_at = now
     return comp
 
@@ -60,9 +81,6 @@ def state(ticket: Ticket, *, claimed: Decimal, offered: Decimal, basis: Compensa
 def approve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
     comp = ticket.compensation
     assert comp is not None  # noqa: S101 - the table allows the event only with one
-    if comp.offered > cap() and not is_admin(actor):  # the cap was lowered since the offer was stated
-        raise Conflict(_("The offer of %(offered)s yuan is above the cap of %(cap)s yuan: only an administrator may "
-                         "approve it.", offered=f"{comp.offered:.2f}", cap=f"{cap():.2f}"))
     comp.status = CompensationStatus.APPROVED
     comp.approved_at = now
     comp.updated_at = now

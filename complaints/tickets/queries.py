@@ -16,6 +16,7 @@ from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Compensation, Deadline, Office, Ticket, TicketEvent, TicketItem, User
 from ..textcheck import as_int
+from . import compensation
 
 MAX_PAGE_SIZE = 100
 DUE_FILTERS = ("overdue", "soon")  # soon: past the 75 % warning, not yet overdue
@@ -182,7 +183,8 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
     if f.verdict:
         stmt = stmt.where(Ticket.verdict == f.verdict)
     if f.compensation:
-        stmt = stmt.where(Ticket.id.in_(select(Compensation.ticket_id).where(Compensation.status == f.compensation)))
+        having = compensation.having_status(f.compensation)
+        stmt = stmt.where(Ticket.id.in_(select(Compensation.ticket_id).where(having)))
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
     if f.sort == "reply":

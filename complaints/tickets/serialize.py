@@ -56,7 +56,7 @@ def compensation_to_dict(comp) -> dict[str, Any] | None:  # noqa: ANN001 - model
         "claimed": money(comp.claimed),
         "offered": money(comp.offered),
         "basis": comp.basis.value,
-        "status": comp.status.value,
+        "status": comp.current_status.value,
         "approved_by": _email(comp.approved_by),
         "approved_at": _iso(comp.approved_at),
         "paid_on": _iso(comp.paid_on),

@@ -147,7 +147,7 @@ def _compensation_cells(comp, yuan) -> tuple[str, ...]:  # noqa: ANN001
 
     if comp is None:
         return ("", "", "", "")
-    return (yuan(comp.claimed), yuan(comp.offered), label(comp.status),
+    return (yuan(comp.claimed), yuan(comp.offered), label(comp.current_status),
             comp.paid_on.isoformat() if comp.paid_on else "")
 
 
