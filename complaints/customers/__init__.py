@@ -6,8 +6,9 @@ from flask import Flask
 
 
 def init_app(app: Flask) -> None:
-    from .operations import mask_address, summary
+    from .operations import mask_address, shown_error, shown_to, summary
     from .views import bp
 
     app.register_blueprint(bp, url_prefix="/admin")
-    app.jinja_env.globals.update(customer_messages=summary, mask_address=mask_address)
+    app.jinja_env.globals.update(customer_messages=summary, mask_address=mask_address, shown_to=shown_to,
+                                  shown_error=shown_error)

@@ -153,6 +153,17 @@ def mask_address(channel: str, to_addr: str | None) -> str:
     return mask_email(to_addr) or ""
 
 
+def shown_to(msg: OutboxMessage) -> str:
+    """Whom a row goes to, as the outbox page shows it: a staff address whole, a customer's masked."""
+    return msg.to_addr if msg.recipient_id else mask_address(msg.channel, msg.to_addr)
+
+
+def shown_error(msg: OutboxMessage) -> str:
+    """The recorded error, with a customer's phone or address masked where the server echoed it."""
+    error = msg.last_error or ""
+    return error if msg.recipient_id or not msg.to_addr else error.replace(msg.to_addr, shown_to(msg))
+
+
 @dataclass(frozen=True)
 class Summary:
     """What the ticket page shows: consent, each channel on or why off, the messages so far."""

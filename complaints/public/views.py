@@ -37,7 +37,8 @@ from .. import clock, counters
 from ..authz import phone_last_four
 from ..domain import State
 from ..extensions import db, limiter
-from ..models import Deadline, Ticket
+from ..models import Ticket
+from ..sla import reply as reply_clock
 from ..sla import status as sla_status
 
 bp = Blueprint("public", __name__)
@@ -102,18 +103,10 @@ def lookup(ref: str, digits: str) -> Ticket | None:
     return ticket if ticket is not None and matches else None
 
 
-def reply_late(ticket: Ticket, now: datetime) -> bool:
-    """The statutory reply clock is open and past its due time (read from the deadline rows)."""
-    return db.session.scalar(
-        select(Deadline.id).where(Deadline.ticket_id == ticket.id, Deadline.clock == "reply",
-                                  Deadline.ended_at.is_(None), Deadline.due_at.is_not(None),
-                                  Deadline.due_at < now).limit(1)) is not None
-
-
 def answer(ticket: Ticket, now: datetime) -> dict[str, Any]:
     """What the customer may see: state, next step, the office to ask, the outcome, where to appeal."""
     done = ticket.state in (State.RESOLVED, State.CLOSED)
-    late = ticket.state != State.REJECTED and reply_late(ticket, now)
+    late = ticket.state != State.REJECTED and reply_clock.is_late(ticket, now)
     return {
         "ref": ticket.ref, "state": ticket.state, "clock": sla_status.current(ticket, now),
         "due_at": getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),

@@ -80,6 +80,12 @@ def customer_told(ticket: Ticket, at: datetime) -> None:
         clocks.end(ticket, d, at)
 
 
+def is_late(ticket: Ticket, now: datetime) -> bool:
+    """The reply clock is still open and past its due instant: the customer may appeal (the status page)."""
+    d = clocks.open_reply(ticket)
+    return d is not None and d.due_at is not None and d.due_at < now
+
+
 def start(ticket: Ticket, now: datetime) -> Deadline | None:
     """Start the reply clock of a newly logged ticket, when its policy (or the regulator) sets one."""
     if any(d.clock == clocks.REPLY for d in ticket.deadlines):
