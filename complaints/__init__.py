@@ -64,7 +64,11 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     from .auth.views import bp as auth_bp
     from .files.views import bp as files_bp
     from .health import bp as health_bp
+    from .improvement.views import bp as improvement_bp
     from .public.views import bp as public_bp
+    from .regions.views import admin_bp as regions_admin_bp
+    from .regions.views import bp as regions_bp
+    from .reports.views import bp as reports_bp
     from .scorecards.views import bp as scorecards_bp
     from .sla.views import bp as sla_bp
     from .tickets.views import bp as tickets_bp
@@ -76,7 +80,11 @@ def create_app(config: str | type | None = None, overrides: dict[str, Any] | Non
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(sla_bp, url_prefix="/admin")
     app.register_blueprint(scorecards_bp)
+    app.register_blueprint(improvement_bp)
     app.register_blueprint(volumes_bp)
+    app.register_blueprint(regions_bp)
+    app.register_blueprint(reports_bp)
+    app.register_blueprint(regions_admin_bp, url_prefix="/admin")
     app.register_blueprint(public_bp)
     app.register_blueprint(health_bp)
     app.register_blueprint(api_bp, url_prefix="/api/v1")

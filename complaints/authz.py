@@ -4,29 +4,107 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Select, and_, or_, true
+from flask import has_request_context, request
+from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true, union
 
 from .domain import Role, State
 
 if TYPE_CHECKING:
-    from .models import Ticket, User
+    from .models import Office, Ticket, User
 
 
 def is_admin(user: User) -> bool:
     return user.role == Role.ADMIN
 
 
+def office_scope(user: User) -> Select:
+    """The ids of the offices a user covers, as SQL: those assigned one by one, and every office
+    below a region the user is assigned to (read through the closure table, so an office moved or
+    added under a region is in scope at the next query). Nothing is loaded into Python."""
+    from .models import Office, RegionLink, user_offices, user_regions
+
+    direct = select(user_offices.c.office_id).where(user_offices.c.user_id == user.id)
+    via_region = (select(Office.id)
+                  .join(RegionLink, RegionLink.descendant_id == Office.region_id)
+                  .join(user_regions, user_regions.c.region_id == RegionLink.ancestor_id)
+                  .where(user_regions.c.user_id == user.id))
+    return union(direct, via_region)
+
+
+def scope_fingerprint(user: User) -> tuple[int, int, int]:
+    """A key that changes when the set of offices a user covers changes (count, sum and sum of
+    squares of their ids, added up in the database): for caches of figures per scope."""
+    from .extensions import db
+
+    ids = office_scope(user).subquery().c[0]
+    row = db.session.execute(select(func.count(), func.coalesce(func.sum(ids), 0),
+                                    func.coalesce(func.sum(ids * ids), 0))).one()
+    return int(row[0]), int(row[1]), int(row[2])
+
+
+def home_office(user: User) -> Office | None:
+    """The first office (by code) the user covers, whose time zone their pages and mail use."""
+    from .extensions import db
+    from .models import Office
+
+    if user.offices:
+        return user.offices[0]
+    if is_admin(user):
+        return None
+    return db.session.scalar(select(Office).where(Office.id.in_(office_scope(user))).order_by(Office.code).limit(1))
+
+
+def office_supervisors_clause(office_id: int) -> ColumnElement[bool]:
+    """The User rows that are supervisors covering ``office_id``, directly or through a region above it."""
+    from .models import User
+
+    return and_(User.role == Role.SUPERVISOR, User.id.in_(users_covering(office_id)))
+
+
+def users_covering(office_id: int) -> Select:
+    """The ids of the users who cover ``office_id``: assigned to it, or to a region above it."""
+    from .models import Office, RegionLink, user_offices, user_regions
+
+    return union(
+        select(user_offices.c.user_id).where(user_offices.c.office_id == office_id),
+        select(user_regions.c.user_id)
+        .join(RegionLink, RegionLink.ancestor_id == user_regions.c.region_id)
+        .join(Office, Office.region_id == RegionLink.descendant_id)
+        .where(Office.id == office_id))
+
+
+def in_scope(column: ColumnElement, user: User) -> ColumnElement[bool]:
+    """``column`` (an office id) is one the user covers; always true for an administrator."""
+    if is_admin(user):
+        return true()
+    return column.in_(office_scope(user))
+
+
 def can_access_office(user: User, office_id: int) -> bool:
-    return is_admin(user) or office_id in user.office_ids
+    if is_admin(user) or office_id in user.office_ids:
+        return True  # assigned one by one: those few rows come with the user
+    # Through a region: one indexed query per (user, office) and request.
+    cache = _scope_cache(user)
+    if office_id not in cache:
+        from .extensions import db
+
+        cache[office_id] = bool(db.session.scalar(select(exists().where(
+            office_scope(user).subquery().c[0] == office_id))))
+    return cache[office_id]
+
+
+def _scope_cache(user: User) -> dict[int, bool]:
+    """Answers kept for the current request only (its WSGI environ), never across requests."""
+    if has_request_context():
+        return request.environ.setdefault("complaints.office_scope", {}).setdefault(user.id, {})
+    return {}
 
 
 def scoped_tickets(stmt: Select, user: User) -> Select:
     """Restrict a ticket query to the offices the user covers."""
     from .models import Ticket
 
-    if is_admin(user):
-        return stmt
-    return stmt.where(Ticket.office_id.in_(user.office_ids or {-1}))
+    return stmt.where(in_scope(Ticket.office_id, user))
 
 
 def can_view_ticket(user: User, ticket: Ticket) -> bool:
@@ -66,10 +144,10 @@ def full_phone_visible(user: User) -> ColumnElement[bool]:
 
     if is_admin(user):
         return true()
-    in_scope = Ticket.office_id.in_(user.office_ids or {-1})
+    covered = in_scope(Ticket.office_id, user)
     if user.role == Role.SUPERVISOR:
-        return in_scope
-    return and_(in_scope, Ticket.state.in_(CALLING_STATES),
+        return covered
+    return and_(covered, Ticket.state.in_(CALLING_STATES),
                 or_(Ticket.logged_by_id == user.id, Ticket.assignee_id == user.id))
 
 

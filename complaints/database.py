@@ -29,6 +29,10 @@ def _pg_lock_timeout(engine: Engine, seconds: float) -> None:
     def _on_connect(dbapi_conn, _record) -> None:  # noqa: ANN001
         with dbapi_conn.cursor() as cur:
             cur.execute(f"SET lock_timeout = {int(seconds * 1000)}")  # milliseconds; an int from config
+            # Reports and roll-ups read tens of thousands of rows, never millions: compiling their plans
+            # (JIT, on by default above a cost their UNION ALLs pass) took longer than running them
+            # (a province's month: 3 s with it, 1.3 s without, on 1M tickets).
+            cur.execute("SET jit = off")
         dbapi_conn.commit()  # a session setting: the connection starts without a transaction
 
 

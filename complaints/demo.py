@@ -3,7 +3,8 @@
 Tickets are driven through the real workflow operations, so the demo history is the
 same shape as a real one: outcome texts for the customer, compensation on delay, loss and
 damage (approved, paid, one above the cap approved by the administrator), and a few
-appeals the postal regulator forwarded (12305), one of them escalating a demo complaint.
+appeals the postal regulator forwarded (12305), one of them escalating a demo complaint, and
+customers' commendations of clerks (表扬), mostly verified.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from .auth.passwords import DEMO_PASSWORD
 from .domain import COMPENSABLE, CompensationBasis, Contact, Finding, Kind, RejectReason, Role, Severity, Verdict
 from .extensions import db
 from .models import Office, Ticket, User
+from .regions.operations import create_region
 from .tickets.operations import fire_event, log_ticket
 
 # (code, name, phone, address): the phone and address are shown to customers (slip, status page).
@@ -56,6 +58,10 @@ OUTCOMES = {
     "compensated": "经核查，您反映的问题属实，我们深表歉意。按规定我局向您赔偿 %s 元，工作人员将与您联系办理。",
     "unfounded": "经核查，邮件的收寄和处理均符合规定，未发现服务差错。如有疑问，欢迎致电本营业部。",
 }
+# The region tree above the offices (code, name, parent), and where each office sits.
+REGIONS = [("SH", "上海市", None), ("SH-XH", "徐汇区", "SH"), ("SH-JA", "静安区", "SH"),
+           ("BJ", "北京市", None), ("BJ-CY", "朝阳区", "BJ")]
+PLACED = {"SH-0101": "SH-XH", "SH-0102": "SH-JA", "BJ-0201": "BJ-CY"}
 DEMO_EMAIL_NAMES = ["wang.li", "zhang.wei", "chen.jing", "liu.yang", "zhao.min", "huang.qiang"]
 S10_PREFIX = {"parcel": "CP", "registered": "RR", "ems": "EA", "remittance": "RA", "express": "EB"}
 
@@ -116,8 +122,13 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
     rng = random.Random(seed)
     # Opening hours stay the shipped default week; the days off come from the national calendar.
     _import_national_calendar(now)
-    offices = [create_office(code, name, phone=phone, address=address) for code, name, phone, address in OFFICES]
+    for code, name, parent in REGIONS:
+        create_region(code, name, parent)
+    offices = [create_office(code, name, phone=phone, address=address, region=PLACED[code])
+               for code, name, phone, address in OFFICES]
     admin = create_user("admin@example.com", "系统管理员", Role.ADMIN.value, [], DEMO_PASSWORD)
+    # A city's quality manager: covers every office of 上海市 through the region.
+    create_user("manager.sh@example.com", "上海市质量经理", Role.SUPERVISOR.value, [], DEMO_PASSWORD, regions=["SH"])
     staff: dict[int, dict[str, list[User]]] = {}
     for i, office in enumerate(offices, start=1):
         sup = create_user(f"supervisor{i}@example.com", SUPERVISOR_NAMES[i - 1],
@@ -129,10 +140,13 @@ def seed_demo_data(tickets: int, seed: int, now: datetime) -> str:
         ]
         staff[office.id] = {"supervisors": [sup], "clerks": clerks}
     appeals = len(APPEALS) if tickets >= 3 * len(APPEALS) else 0
+    praised = len(COMMENDATIONS) if tickets >= 10 * len(COMMENDATIONS) else 0
     demo = _Demo(rng, offices, staff, admin, now)
-    made = [demo.ticket(n) for n in range(tickets - appeals)]
+    made = [demo.ticket(n) for n in range(tickets - appeals - praised)]
     for n, appeal in enumerate(APPEALS[:appeals]):
         demo.appeal(n, appeal, made)
+    for n, spec in enumerate(COMMENDATIONS[:praised]):
+        demo.commendation(n, spec)
     _demo_assessments(rng, offices, staff, now)
     return (f"demo data: {len(offices)} offices, "
             f"{db.session.scalar(select(func.count()).select_from(User))} users, "
@@ -189,6 +203,17 @@ class _Hours:
 _PATHS = [
     ("new", 12), ("rejected", 6), ("triaged", 14), ("awaiting", 8),
     ("resolved", 16), ("closed", 36), ("reopened", 8),
+]
+
+# Customers' commendations of a clerk (表扬): (what they said, channel, how far it goes).
+COMMENDATIONS = [
+    ("客户来信表扬营业员耐心帮助老人填写汇款单，并主动讲解防范诈骗的知识。", "letter", "verified"),
+    ("客户致电表扬营业员在下班前仍协助其寄出加急文件。", "phone", "verified"),
+    ("客户送来锦旗“热情服务 真诚为民”，感谢营业员帮助找回遗失的包裹。", "counter", "verified"),
+    ("客户在网上留言表扬营业员业务熟练、办理迅速。", "online", "verified"),
+    ("客户通过热线表扬营业员细心核对地址，避免了一次误投。", "hotline", "verified"),
+    ("客户来信表扬营业员，经核实所述并非本营业部的工作人员。", "letter", "rejected"),
+    ("客户致电表扬营业员耐心解答集邮业务的问题。", "phone", "new"),
 ]
 
 # Appeals the postal regulator forwarded (申诉转办, from its 12305 line): how far each goes.
@@ -358,6 +383,27 @@ class _Demo:
             step(clerk, "follow_up", {"contact": Contact.REACHED.value, "expectation": expectation,
                                       "perception": rng.randint(max(1, expectation - 2), 5),
                                       "satisfied": True}, 24)
+        return ticket
+
+    def commendation(self, n: int, spec: tuple[str, str, str]) -> Ticket:
+        """A customer's praise of a clerk: a letter, a call, a banner; the supervisor verifies it (or not)."""
+        rng, now = self.rng, self.now
+        description, channel, path = spec
+        office = self.offices[n % len(self.offices)]
+        people = self.staff[office.id]
+        clerk, sup = people["clerks"][n % len(people["clerks"])], people["supervisors"][0]
+        hours = self._hours(office)
+        t = hours.back(rng, now - timedelta(days=rng.uniform(1, 80)))
+        raw = {"kind": Kind.COMMENDATION.value, "channel": channel, "office": office.code, "description": description,
+               "occurred_at": hours.back(rng, t - timedelta(hours=rng.randint(0, 48))).isoformat(),
+               "clerk": clerk.email}
+        ticket = log_ticket(sup if channel == "letter" else clerk, raw, now=t)
+        step = self._stepper(ticket, hours, t)
+        if path == "verified":
+            step(sup, "verify_commendation", {"clerk": clerk.email, "note": "已核实，在周例会上通报表扬。"},
+                 rng.uniform(2, 30))
+        elif path == "rejected":
+            step(sup, "reject", {"reason": RejectReason.INVALID.value}, 3)
         return ticket
 
     def appeal(self, n: int, spec: dict, made: list[Ticket]) -> Ticket:

@@ -16,6 +16,7 @@ class Role(StrEnum):
 class Kind(StrEnum):
     COMPLAINT = "complaint"
     ERROR = "error"
+    COMMENDATION = "commendation"  # a customer's praise of a clerk (表扬)
 
 
 class Channel(StrEnum):
@@ -67,6 +68,15 @@ class Category(StrEnum):
     CHARGES = "charges"
     COD = "cod"
     COUNTER = "counter"
+    OTHER = "other"
+
+
+class ActionKind(StrEnum):
+    """What a supervisor did to improve a clerk's factor."""
+
+    TRAINING = "training"
+    COACHING = "coaching"
+    COUNTER_CHANGE = "counter_change"
     OTHER = "other"
 
 
@@ -150,7 +160,10 @@ class Contact(StrEnum):
     UNREACHABLE = "unreachable"
 
 
-REF_PREFIX = {Kind.COMPLAINT: "C", Kind.ERROR: "E"}
+REF_PREFIX = {Kind.COMPLAINT: "C", Kind.ERROR: "E", Kind.COMMENDATION: "P"}
+# The kinds that say something went wrong: they have stage clocks and SLA policies, a category,
+# compensation, and count against the clerk. A commendation (表扬) is the customer's praise instead.
+CASE_KINDS: tuple[Kind, ...] = (Kind.COMPLAINT, Kind.ERROR)
 
 LABELS = {
     Role.CLERK: _l("Clerk"),
@@ -158,6 +171,7 @@ LABELS = {
     Role.ADMIN: _l("Administrator"),
     Kind.COMPLAINT: _l("Complaint"),
     Kind.ERROR: _l("Service error"),
+    Kind.COMMENDATION: _l("Commendation"),
     Channel.COUNTER: _l("Counter"),
     Channel.PHONE: _l("Phone"),
     Channel.LETTER: _l("Letter"),
@@ -199,6 +213,9 @@ LABELS = {
     CompensationStatus.REFUSED: _l("Refused"),
     Contact.REACHED: _l("Customer reached"),
     Contact.UNREACHABLE: _l("Customer unreachable"),
+    ActionKind.TRAINING: _l("Training"),
+    ActionKind.COACHING: _l("Coaching"),
+    ActionKind.COUNTER_CHANGE: _l("A change at the counter"),
 }
 
 # Labels of values that other enumerations share (a product "letter" is not the channel
@@ -228,6 +245,7 @@ TYPED_LABELS = {
     (ContactOutcome, "reached"): _l("Reached"),
     (ContactOutcome, "no_answer"): _l("No answer"),
     (ContactOutcome, "wrong_number"): _l("Wrong number"),
+    (ActionKind, "other"): _l("Other action"),  # "other" is a category and a product too
 }
 
 

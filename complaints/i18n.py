@@ -26,7 +26,10 @@ def select_locale() -> str:
 
 
 def select_timezone() -> str:
-    if not g.get("database_down") and current_user and getattr(current_user, "is_authenticated", False) \
-            and current_user.offices:
-        return current_user.offices[0].timezone
+    if not g.get("database_down") and current_user and getattr(current_user, "is_authenticated", False):
+        from .authz import home_office
+
+        home = home_office(current_user)
+        if home is not None:
+            return home.timezone
     return current_app.config["TIMEZONE"]

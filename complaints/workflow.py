@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from flask_babel import lazy_gettext as _l
 
 from .domain import (
+    CASE_KINDS,
     Category,
     Channel,
     CompensationBasis,
@@ -57,6 +58,8 @@ class Field:
     ``required_when`` = (other field, value): required only when the other field has it.
     ``only_when`` = (other field, value): refused unless the other field has that value.
     ``not_when`` = (other field, value): refused when the other field has that value.
+    ``optional_when`` = (other field, value): neither required nor defaulted when the other field has
+    the value (what went wrong, for a commendation).
     ``default``: the value an API client gets when it sends none; web forms require the
     field instead (the clerk chooses).
     ``role``: for type "user", the role the named user must have (None: any staff member).
@@ -80,6 +83,7 @@ class Field:
     required_when: tuple[str, Any] | None = None
     only_when: tuple[str, Any] | None = None
     not_when: tuple[str, Any] | None = None
+    optional_when: tuple[str, Any] | None = None
     default: Any = None
     role: Role | None = None
     help: Any = None
@@ -146,6 +150,9 @@ APPEAL = ("is_appeal", (True,))
 # Compensation may be stated at resolve for loss, damage and delay until it has been approved.
 COMPENSATION_OPEN = ("compensation_open", (True,))
 WHEN_SUBSTANTIATED = ("finding", Finding.SUBSTANTIATED)
+# The rows of a case (something went wrong) and of a commendation: neither kind's rows apply to the other.
+CASE = ("kind", CASE_KINDS)
+COMMENDATION = ("kind", (Kind.COMMENDATION,))
 NOT_REJECTED = tuple(s for s in State if s != State.REJECTED)
 ANY_STATE: tuple[State, ...] = tuple(State)
 MAX_ITEMS = 20
@@ -158,7 +165,7 @@ TRANSITIONS: tuple[Transition, ...] = (
             Field("channel", "choice", _l("Channel"), choices=Channel),
             Field("office", "office", _l("Office")),
             Field("category", "choice", _l("What went wrong"), required=False, choices=Category,
-                  default=Category.OTHER),
+                  default=Category.OTHER, optional_when=("kind", Kind.COMMENDATION)),
             Field("description", "text", _l("Description"), max_length=LONG_TEXT,
                   multiline=True),
             Field("occurred_at", "datetime", _l("When it happened")),
@@ -183,7 +190,7 @@ TRANSITIONS: tuple[Transition, ...] = (
         ),
     ),
     Transition(
-        "triage", (State.NEW,), State.TRIAGED, MANAGERS, label=_l("Triage"),
+        "triage", (State.NEW,), State.TRIAGED, MANAGERS, label=_l("Triage"), ticket_when=(CASE,),
         fields=(
             Field("severity", "choice", _l("Severity"), choices=Severity),
             Field("category", "choice", _l("What went wrong"), choices=Category),
@@ -199,16 +206,25 @@ TRANSITIONS: tuple[Transition, ...] = (
                   only_when=("reason", RejectReason.DUPLICATE)),
         ),
     ),
+    # A commendation is verified (closed, and evidence for the praised clerk's highlights) or rejected.
+    Transition(
+        "verify_commendation", (State.NEW,), State.CLOSED, MANAGERS, label=_l("Verify the commendation"),
+        ticket_when=(COMMENDATION,),
+        fields=(
+            Field("clerk", "user", _l("Clerk praised"), role=Role.CLERK),
+            Field("note", "text", _l("Note"), required=False, max_length=NOTE_TEXT, multiline=True),
+        ),
+    ),
     Transition(
         "request_info", (State.TRIAGED,), State.AWAITING_CUSTOMER, MANAGERS,
-        label=_l("Request information"), fields=(NOTE,),
+        label=_l("Request information"), fields=(NOTE,), ticket_when=(CASE,),
     ),
     Transition(
         "info_received", (State.AWAITING_CUSTOMER,), State.TRIAGED, ALL_ROLES,
-        label=_l("Information received"), fields=(NOTE,),
+        label=_l("Information received"), fields=(NOTE,), ticket_when=(CASE,),
     ),
     Transition(
-        "resolve", (State.TRIAGED,), State.RESOLVED, MANAGERS, label=_l("Resolve"),
+        "resolve", (State.TRIAGED,), State.RESOLVED, MANAGERS, label=_l("Resolve"), ticket_when=(CASE,),
         fields=(
             Field("resolution", "text", _l("Resolution (internal)"), max_length=LONG_TEXT, multiline=True),
             Field("outcome", "text", _l("Outcome for the customer"), max_length=OUTCOME_TEXT, multiline=True,
@@ -234,7 +250,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "follow_up", (State.RESOLVED,), State.CLOSED, ALL_ROLES, label=_l("Follow up"),
-        branch=Branch("satisfied", False, State.TRIAGED),
+        branch=Branch("satisfied", False, State.TRIAGED), ticket_when=(CASE,),
         fields=(
             Field("contact", "choice", _l("Contact outcome"), choices=Contact),
             Field("expectation", "int", _l("Expectation (1 to 5)"), required=False,
@@ -250,7 +266,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "reopen", (State.RESOLVED, State.CLOSED), State.TRIAGED, MANAGERS, label=_l("Reopen"),
-        windows={State.CLOSED: 30},
+        windows={State.CLOSED: 30}, ticket_when=(CASE,),
         fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
     ),
     # Events that keep the state: recorded in the history like every other.
@@ -267,6 +283,7 @@ TRANSITIONS: tuple[Transition, ...] = (
     ),
     Transition(
         "reassign", (State.TRIAGED, State.AWAITING_CUSTOMER), None, MANAGERS, label=_l("Reassign"),
+        ticket_when=(CASE,),
         fields=(
             Field("assignee", "user", _l("New assignee")),
             Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),

@@ -472,7 +472,7 @@ def test_offices_list_create_patch(world, api):
     r = admin.post("/offices", json={"code": "bj-0001", "name": "北京东城营业部"})
     assert r.status_code == 201, r.get_json()
     assert r.get_json() == {"code": "BJ-0001", "name": "北京东城营业部", "timezone": "Asia/Shanghai",
-                            "active": True, "phone": None, "address": None}
+                            "active": True, "phone": None, "address": None, "region": None}
     for body, field in [({"code": "BJ-0001", "name": "again"}, "code"), ({"code": "bj-0001", "name": "x"}, "code"),
                         ({"code": "!", "name": "x"}, "code"), ({"code": "BJ-0002"}, "name"),
                         ({"code": "BJ-0003", "name": "x", "timezone": "Mars/Base"}, "timezone"),
@@ -513,7 +513,7 @@ def test_users_list_create_patch_and_password_reset(world, api, login):
     r = admin.post("/users", json=new)
     assert r.status_code == 201, r.get_json()
     assert r.get_json() == {"email": "new.clerk@example.com", "name": "赵敏", "role": "clerk", "active": True,
-                            "offices": ["SH-0101"], "locale": None}
+                            "offices": ["SH-0101"], "regions": [], "locale": None}
     assert "password" not in r.get_data(as_text=True)
     for body, field in [(new, "email"), ({**new, "email": "NEW.CLERK@example.com"}, "email"),
                         ({**new, "email": "not-an-email"}, "email"),

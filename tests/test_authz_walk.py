@@ -6,11 +6,14 @@ a line here fails the first test, so nothing escapes the walk.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 from sqlalchemy import func, select
 
 from complaints.extensions import db
 from complaints.models import Attachment, Office, Ticket, User
+from complaints.scorecards import months
 from tests.conftest import complaint_body
 
 PEOPLE = ("anon", "clerk_a", "sup_a", "admin", "clerk_b", "sup_b")
@@ -26,6 +29,9 @@ TRIAGE = {"event": "triage", "version": 1, "severity": "low", "category": "count
 FILE = {"__file__": True}  # a multipart upload of a small PNG (field `files` on the web, `file` in the API)
 SLA = {"triage_minutes": 30, "resolve_minutes": 60, "follow_up_minutes": 60, "escalate_after_minutes": 0,
        "calendar": "business"}
+# An improvement action reviewed two months from now (the office's zone).
+ACTION = {"factor": "skill", "action": "training", "description": "岗位练兵",
+          "review_month": months.shift(months.current(datetime.now(UTC), "Asia/Shanghai"), 2)}
 
 ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "tickets.home": ("GET", "/", None, {"anon": WEB_ANON, "other": 200}),
@@ -76,6 +82,11 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "scorecards.export_csv": ("GET", "/scorecards/export.csv?office=SH-0101&month=2026-10", None,
                               {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "scorecards.weights": ("GET", "/admin/scoring", None, ADMIN_ONLY),
+    # A region's scorecards: admins and supervisors covering every office of it (SH-R holds office A only).
+    "scorecards.region_card": ("GET", "/scorecards/region/SH-R?month=2026-10", None,
+                               {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    "scorecards.region_csv": ("GET", "/scorecards/region/SH-R.csv?month=2026-10", None,
+                              {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "api.scorecards": ("GET", "/api/v1/scorecards?office=SH-0101&month=2026-10", None,
                        {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
     # A month's compensation and appeals per office: scoped as the scorecards (clerks their own office).
@@ -94,6 +105,41 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
                          {"anon": API_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "api.put_volume": ("PUT", "/api/v1/volumes/SH-0101/2026-10", {"items": 1000},
                        {"anon": API_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    # Improvement actions: recorded by supervisors of the clerk's office and admins; listed for those covering
+    # the office (a clerk their own); withdrawing one that does not exist is a 404 for everyone signed in.
+    "improvement.record": ("POST", "/scorecards/clerk/{U}/actions", {f"action-{k}": v for k, v in ACTION.items()},
+                           {"anon": WEB_ANON, "sup_a": 302, "admin": 302, "other": 403}),
+    "improvement.withdraw": ("POST", "/scorecards/actions/999999/withdraw", {}, {"anon": WEB_ANON, "other": 404}),
+    "api.list_improvement_actions": ("GET", "/api/v1/improvement-actions?office=SH-0101", None,
+                                     {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
+    "api.create_improvement_action": ("POST", "/api/v1/improvement-actions", {"clerk": "clerk.a@example.com", **ACTION},
+                                      {"anon": API_ANON, "sup_a": 201, "admin": 201, "other": 403}),
+    # Reports: supervisors a unit all of whose offices they cover, admins every unit, clerks none.
+    "reports.report": ("GET", "/reports?region=SH-0101&period=2026-10", None,
+                       {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    "reports.export_xlsx": ("GET", "/reports/export.xlsx?region=SH-0101&period=2026-10", None,
+                            {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    "reports.stylesheet": ("GET", "/reports/report.css", None, {"other": 200}),
+    "api.report": ("GET", "/api/v1/reports?region=SH-0101&period=2026-10", None,
+                   {"anon": API_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    # Regions: SH-R holds office A (set up by the walk); nobody in the walk is assigned to it.
+    "regions.index": ("GET", "/regions", None, {"anon": WEB_ANON, "sup_a": 200, "sup_b": 200, "admin": 200,
+                                                 "other": 403}),
+    "regions.show": ("GET", "/regions/SH-R", None, {"anon": WEB_ANON, "admin": 200, "other": 403}),
+    "regions_admin.admin_tree": ("GET", "/admin/regions", None, ADMIN_ONLY),
+    "regions_admin.admin_import": ("POST", "/admin/regions/import", {}, {"anon": WEB_ANON, "admin": 422,
+                                                                         "other": 403}),
+    "regions_admin.admin_export": ("GET", "/admin/regions/export.csv", None, ADMIN_ONLY),
+    "regions_admin.admin_edit": ("GET", "/admin/regions/SH-R", None, ADMIN_ONLY),
+    "regions_admin.admin_delete": ("POST", "/admin/regions/NO-SUCH/delete", {}, {"anon": WEB_ANON, "admin": 404,
+                                                                                "other": 403}),
+    "api.list_regions": ("GET", "/api/v1/regions", None, {"anon": API_ANON, "sup_a": 200, "sup_b": 200,
+                                                          "admin": 200, "other": 403}),
+    "api.create_region": ("POST", "/api/v1/regions", {"code": "SH-NEW", "name": "新区", "parent": "SH-R"},
+                          {"anon": API_ANON, "admin": 201, "other": 403}),
+    "api.get_region": ("GET", "/api/v1/regions/SH-R", None, {"anon": API_ANON, "admin": 200, "other": 403}),
+    "api.patch_region": ("PATCH", "/api/v1/regions/SH-R", {"name": "上海市"},
+                         {"anon": API_ANON, "admin": 200, "other": 403}),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, {"other": 200}),
     "api.workflow": ("GET", "/api/v1/workflow", None, {"anon": API_ANON, "other": 200}),
     "api.list_tickets": ("GET", "/api/v1/tickets", None, {"anon": API_ANON, "other": 200}),
@@ -188,6 +234,10 @@ def test_every_route_answers_each_person_as_the_table_says(app, world, login, to
     web = login(user) if user is not None else app.test_client()
     api_headers = token_for(user) if user is not None else {}
     clerk_id, clerk_email = world.clerk_a.id, world.clerk_a.email
+    from complaints.regions.tree import add_region
+
+    world.office_a.region_id = add_region("SH-R", "上海", None).id
+    db.session.commit()
     wrong = []
     for endpoint in sorted(ROUTES):
         method, template, body, expected = ROUTES[endpoint]

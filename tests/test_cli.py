@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from complaints.domain import Role, State
+from complaints.domain import Kind, Role, State
 from complaints.extensions import db
 from complaints.models import ApiToken, Office, Ticket, User
 from tests.conftest import PASSWORD
@@ -225,7 +225,7 @@ def test_seed_demo_is_a_realistic_case_file(demo):
     offices = db.session.scalars(select(Office)).all()
     assert all(o.phone and re.fullmatch(r"0\d{2,3}-\d{7,8}", o.phone) and o.address for o in offices)
     tickets = db.session.scalars(select(Ticket).options(selectinload(Ticket.compensation))).all()
-    done = [t for t in tickets if t.state in (State.RESOLVED, State.CLOSED)]
+    done = [t for t in tickets if t.state in (State.RESOLVED, State.CLOSED) and t.kind != Kind.COMMENDATION]
     assert done and all(t.outcome and t.outcome != t.resolution for t in done)
     # Substantiated delay, loss and damage carry their compensation, in its several stages.
     owed = [t for t in done if t.finding == Finding.SUBSTANTIATED and t.category in COMPENSABLE]
@@ -250,6 +250,11 @@ def test_seed_demo_is_a_realistic_case_file(demo):
     assert 0.4 * len(with_phone) < sum(t.customer_consent for t in with_phone) < len(with_phone)
     assert any(t.customer_email for t in tickets)
     assert all(t.customer_consent for t in tickets if t.customer_email)
+    # Customers' commendations of clerks (表扬): mostly verified, naming the clerk praised.
+    praised = [t for t in tickets if t.kind == Kind.COMMENDATION]
+    assert praised and all(t.ref.startswith("P-") for t in praised)
+    assert {t.state for t in praised} == {State.NEW, State.CLOSED, State.REJECTED}
+    assert all(t.attributed_clerk.role == Role.CLERK for t in praised if t.state == State.CLOSED)
 
 
 def test_seed_demo_refuses_to_load_twice(demo, runner):

@@ -308,3 +308,53 @@ def test_form_errors_are_announced_beside_the_fields_and_nothing_is_lost(live_se
     assert page.get_attribute("#customer_phone", "aria-invalid") == "true"
     assert page.is_visible("#customer_phone-error") and page.get_attribute("#customer_phone-error", "role") == "alert"
     assert page.input_value("#description") == "只填了描述"
+
+
+@pytest.mark.parametrize("width", [PHONE, DESKTOP])
+def test_a_city_manager_reads_the_report_and_downloads_it(app, live_server, browser, world, make_ticket, width,
+                                                          tmp_path):
+    """A city's quality manager (assigned to 上海市) opens the month's report in Chinese, downloads the
+    XLSX, and the workbook holds the figure the page shows."""
+    from datetime import UTC, datetime
+
+    import openpyxl
+
+    from complaints.admin.operations import create_office, create_user
+    from complaints.regions.tree import add_region
+
+    city = add_region("SH", "上海市", None)
+    world.office_a.region_id = add_region("SH-XH", "徐汇区", city).id
+    world.office_b.region_id = add_region("SH-JA", "静安区", city).id
+    create_office("BJ-0001", "北京东城营业部")  # outside the city: never counted
+    manager = create_user("city.manager@example.com", "赵经理", "supervisor", [], PASSWORD, regions=["SH"])
+    manager.locale = "zh_CN"
+    db.session.commit()
+    for _n in range(3):
+        make_ticket(actor=world.clerk_a)
+    make_ticket(actor=world.clerk_a, kind="error", category="counter")
+    make_ticket(actor=world.clerk_b, office="SH-0102")
+    make_ticket(actor=world.admin, office="BJ-0001")
+    period = datetime.now(UTC).astimezone(__import__("zoneinfo").ZoneInfo("Asia/Shanghai")).strftime("%Y-%m")
+
+    j = Journey(browser, live_server, "zh_CN", width)
+    page = j.page(manager)
+    page.click("nav >> text=报表")
+    page.fill("input[name=region]", "SH")
+    page.fill("input[name=period]", period)
+    with page.expect_navigation():
+        page.click("main button[type=submit]")
+    assert "上海市" in page.inner_text("h1") and "全部工单" in page.inner_text("main")
+    j.shot(page, "report-city")
+    # The figure on the page: all tickets logged in the month at the city's offices.
+    total = page.locator("tr", has_text="全部工单").first.locator("td").first.inner_text()
+    assert total.strip().startswith("5"), total
+    with page.expect_download() as download:
+        page.click("text=下载 XLSX")
+    path = tmp_path / "report.xlsx"
+    download.value.save_as(path)
+    book = openpyxl.load_workbook(path)
+    sheet = book["按类型统计的登记工单"]
+    assert sheet["A1"].value == "指标" and sheet.freeze_panes == "A2"
+    rows = {r[0].value: r[1].value for r in sheet.iter_rows(min_row=2) if r[0].value}
+    assert rows["全部工单"] == 5 and rows["投诉"] == 4 and rows["差错"] == 1
+    assert j.csp_violations == []

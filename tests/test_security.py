@@ -78,6 +78,13 @@ def test_every_web_form_refuses_a_post_without_its_csrf_token(csrf_app, world, m
         "/status": {"ref": ticket.ref, "digits": "5678"},
         "/status/language": {"locale": "en"},
         "/search": {"q": "态度"},
+        f"/scorecards/clerk/{world.clerk_a.id}/actions": {"action-factor": "skill", "action-action": "training",
+                                                          "action-description": "x", "action-review_month": "2099-01"},
+        "/scorecards/actions/1/withdraw": {},
+        "/admin/regions": {"new-code": "SH-X", "new-name": "x"},
+        "/admin/regions/import": {"import-file": (io.BytesIO(b"code,name,parent_code\nSH-X,x,\n"), "r.csv")},
+        "/admin/regions/SH-R": {"name": "改名"},
+        "/admin/regions/SH-R/delete": {},
     }
     with csrf_app.app_context():
         before = _snapshot()
@@ -105,6 +112,8 @@ def _snapshot() -> tuple:
         db.session.scalar(text("SELECT count(*) FROM assessments")),
         db.session.scalar(text("SELECT count(*) FROM score_settings")),
         db.session.scalar(text("SELECT count(*) FROM office_volumes")),
+        db.session.scalar(text("SELECT count(*) FROM improvement_actions")),
+        tuple(db.session.execute(text("SELECT code, name, parent_id FROM regions ORDER BY id")).all()),
     )
 
 

@@ -25,9 +25,11 @@ from complaints.domain import (
     ContactMethod,
     ContactOutcome,
     Finding,
+    Kind,
     RejectReason,
     RootCause,
     Severity,
+    State,
     Verdict,
 )
 from complaints.errors import Conflict, DomainError, Forbidden, InvalidInput
@@ -70,6 +72,10 @@ def inputs_for(event: str, w, draw, ticket, original: str) -> dict:  # noqa: ANN
                             compensation_basis=draw(st.sampled_from(["insured", "uninsured", "goodwill"])))
         if ticket.is_appeal:
             data.update(regulator_reply="已向申诉中心书面答复", regulator_replied_on="2026-11-22")
+    elif event == "verify_commendation":
+        data = {"clerk": draw(st.sampled_from([w.clerk_a.email, w.clerk_a2.email, w.clerk_b.email]))}
+        if draw(st.booleans()):
+            data["note"] = "已核实客户来信"
     elif event == "record_verdict":
         data = {"verdict": draw(st.sampled_from(list(Verdict))).value}
     elif event == "link_appeal":
@@ -120,17 +126,21 @@ def test_random_event_sequences_follow_the_table(app, world):
             # The complaint an appeal may escalate (the same customer phone), then the ticket walked.
             self.original = log_ticket(w.clerk_a, complaint_body(office, occurred_at="2026-11-21T10:00:00+08:00"),
                                        now=self.now).ref
-            appeal = data.draw(st.sampled_from([True, True, False]))
+            # Now and then a commendation (表扬), walked by its own rows (verify or reject) and no others.
+            kind = data.draw(st.sampled_from([Kind.COMPLAINT] * 3 + [Kind.COMMENDATION]))
+            appeal = kind == Kind.COMPLAINT and data.draw(st.sampled_from([True, True, False]))
             extra = {"channel": "regulator", "regulator_case": "SS-2026-0042"} if appeal else {}
             self.ticket = log_ticket(w.clerk_a, complaint_body(office, occurred_at="2026-11-22T10:00:00+08:00",
                                                                category=data.draw(st.sampled_from(CATEGORIES)).value,
-                                                               **extra),
+                                                               kind=kind.value, **extra),
                                      now=self.now)
             db.session.commit()
             self.accepted = 0
             # Walks are often short: some start from a triaged ticket, or from one resolved with its
             # compensation stated (offers on both sides of the cap), so that the later rows get their turn.
             head = data.draw(st.sampled_from(["new", "new", "new", "triaged", "resolved", "resolved"]))
+            if kind == Kind.COMMENDATION:
+                head = "new"  # its only row forward is verify_commendation
             if head != "new":
                 self._setup("triage", {"severity": "low", "category": self.ticket.category.value,
                                        "assignee": w.sup_a.email})
@@ -244,6 +254,11 @@ def test_random_event_sequences_follow_the_table(app, world):
                 assert ticket.verdict == raw["verdict"] and before[8] is None
             if event == "link_appeal":
                 assert ticket.appeal_of.ref == self.original
+            if ticket.kind == Kind.COMMENDATION:  # praise: never triaged, judged, compensated or clocked
+                assert (ticket.severity, ticket.finding, ticket.compensation) == (None, None, None)
+                assert ticket.deadlines == []
+                assert ticket.state in (State.NEW, State.CLOSED, State.REJECTED)
+                assert (ticket.attributed_clerk_id is not None) == (ticket.state == State.CLOSED)
             assert ticket.version == before[1] + 1
             last = ticket.events[-1]
             assert (last.event, last.from_state, last.to_state, last.actor_id) == (event, before[0], expected,

@@ -11,6 +11,7 @@ DESIGN_ROLES = {  # DESIGN.md's table, who may fire what
     "log": {"clerk", "supervisor", "admin"}, "triage": {"supervisor", "admin"}, "reject": {"supervisor", "admin"},
     "request_info": {"supervisor", "admin"}, "info_received": {"clerk", "supervisor", "admin"},
     "resolve": {"supervisor", "admin"}, "follow_up": {"clerk", "supervisor", "admin"},
+    "verify_commendation": {"supervisor", "admin"},  # issue 14: commendations (表扬)
     "reopen": {"supervisor", "admin"},
     # events that keep the state
     "add_note": {"clerk", "supervisor", "admin"}, "contact_customer": {"clerk", "supervisor", "admin"},

@@ -17,6 +17,8 @@ class OfficeForm(FlaskForm):
                         render_kw={"inputmode": "tel", "autocomplete": "off"})
     address = StringField(_l("Address"), validators=[Optional(), Length(max=300)],
                           description=_l("Shown on the slip and the status page."))
+    region = SelectField(_l("Region"), choices=[], validate_choice=False,
+                         description=_l("The region the office sits in: its supervisors cover it."))
     active = BooleanField(_l("Active"), default=True)
 
 
@@ -25,6 +27,8 @@ class UserForm(FlaskForm):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(_l("Role"), choices=[])
     offices = SelectMultipleField(_l("Offices"), choices=[])
+    regions = SelectMultipleField(_l("Regions"), choices=[],
+                                  description=_l("Supervisors only: each region covers every office below it."))
     password = PasswordField(_l("Password"), validators=[Optional(), Length(max=200)],
                              description=_l("At least 8 characters."))
     locale = SelectField(_l("Language"), choices=as_choices([("zh_CN", "中文"), ("en", "English")]))

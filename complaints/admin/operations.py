@@ -19,7 +19,7 @@ from ..auth.tokens import end_credentials, revoke_tokens
 from ..domain import Role
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Office, User
+from ..models import Office, Region, User
 from ..textcheck import has_control_chars
 
 OFFICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
@@ -77,7 +77,7 @@ def _office_address(value: Any, errors: dict[str, str]) -> str | None:
 
 
 def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai", *, phone: Any = None,
-                  address: Any = None) -> Office:
+                  address: Any = None, region: Any = None) -> Office:
     errors: dict[str, str] = {}
     if not isinstance(code, str) or not OFFICE_CODE.match(code.strip().upper()):
         errors["code"] = _("2 to 32 letters, digits or dashes, e.g. SH-0101.")
@@ -87,11 +87,15 @@ def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai", *, phon
     timezone = _timezone(timezone, errors)
     phone = _office_phone(phone, errors)
     address = _office_address(address, errors)
+    in_region = _region(region, errors)
     if not errors and db.session.scalar(select(Office).where(Office.code == code)):
         errors["code"] = _("An office with this code exists.")
+    elif not errors and db.session.scalar(select(Region.id).where(Region.code == code)) is not None:
+        errors["code"] = _("A region has this code: region and office codes must differ.")
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
-    office = Office(code=code, name=name, timezone=timezone, phone=phone, address=address, active=True)
+    office = Office(code=code, name=name, timezone=timezone, phone=phone, address=address, active=True,
+                    region_id=in_region.id if in_region else None)
     db.session.add(office)
     db.session.flush()
     return office
@@ -99,7 +103,7 @@ def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai", *, phon
 
 def update_office(office: Office, changes: dict[str, Any]) -> Office:
     errors: dict[str, str] = {}
-    unknown = set(changes) - {"name", "timezone", "active", "phone", "address"}
+    unknown = set(changes) - {"name", "timezone", "active", "phone", "address", "region"}
     for key in unknown:
         errors[str(key)[:64]] = _("Unknown field.")
     if "name" in changes:
@@ -112,6 +116,10 @@ def update_office(office: Office, changes: dict[str, Any]) -> Office:
         address = _office_address(changes["address"], errors)
         if "address" not in errors:
             office.address = address
+    if "region" in changes:
+        in_region = _region(changes["region"], errors)
+        if "region" not in errors:
+            office.region_id = in_region.id if in_region else None
     if "timezone" in changes:
         office.timezone = _timezone(changes["timezone"], errors) or office.timezone
     if "active" in changes:
@@ -179,11 +187,37 @@ def _offices(codes: Any, errors: dict[str, str]) -> list[Office]:
     return found
 
 
-def _check_role_offices(role: Role | None, offices: list[Office], errors: dict[str, str]) -> None:
+def _region(value: Any, errors: dict[str, str]) -> Region | None:
+    """The region named by code; blank: none."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    region = db.session.scalar(select(Region).where(Region.code == str(value).strip().upper()[:32])) \
+        if isinstance(value, str) else None
+    if region is None:
+        errors["region"] = _("No region with this code.")
+    return region
+
+
+def _regions(value: Any, errors: dict[str, str]) -> list[Region]:
+    if not isinstance(value, list | tuple) or not all(isinstance(c, str) for c in value):
+        errors["regions"] = _("Must be a list of region codes.")
+        return []
+    wanted = sorted({c.strip().upper() for c in value if c.strip()})
+    regions = list(db.session.scalars(select(Region).where(Region.code.in_(wanted)))) if wanted else []
+    missing = set(wanted) - {r.code for r in regions}
+    if missing:
+        errors["regions"] = _("Unknown regions: %(codes)s", codes=", ".join(sorted(missing)[:10]))
+    return regions
+
+
+def _check_role_offices(role: Role | None, offices: list[Office], errors: dict[str, str],
+                        regions: list[Region] | None = None) -> None:
     if role == Role.CLERK and len(offices) != 1:
         errors.setdefault("offices", _("A clerk belongs to exactly one office."))
-    if role == Role.SUPERVISOR and not offices:
-        errors.setdefault("offices", _("A supervisor covers at least one office."))
+    if role == Role.SUPERVISOR and not offices and not regions:
+        errors.setdefault("offices", _("A supervisor covers at least one office or region."))
+    if regions and role != Role.SUPERVISOR:
+        errors.setdefault("regions", _("Only supervisors are assigned to regions."))
 
 
 def _password(value: Any, errors: dict[str, str]) -> str:
@@ -198,7 +232,7 @@ def _password(value: Any, errors: dict[str, str]) -> str:
 
 def create_user(
     email: Any, name: Any, role: Any, offices: Iterable[str] | Any, password: Any,
-    locale: str | None = None,
+    locale: str | None = None, regions: Iterable[str] | Any = (),
 ) -> User:
     errors: dict[str, str] = {}
     if not isinstance(email, str) or not EMAIL.match(email.strip()):
@@ -208,7 +242,8 @@ def create_user(
     name = _name(name, errors, max_len=100)
     role_value = _role(role, errors)
     office_list = _offices(list(offices) if isinstance(offices, tuple) else offices, errors)
-    _check_role_offices(role_value, office_list, errors)
+    region_list = _regions(list(regions) if isinstance(regions, tuple) else regions, errors)
+    _check_role_offices(role_value, office_list, errors, region_list)
     password = _password(password, errors)
     if not errors and db.session.scalar(select(User).where(User.email == email)):
         errors["email"] = _("A user with this email exists.")
@@ -217,6 +252,7 @@ def create_user(
     user = User(email=email, name=name, role=role_value, active=True, locale=locale)
     user.set_password(password)
     user.offices = office_list
+    user.regions = region_list
     db.session.add(user)
     db.session.flush()
     return user
@@ -224,16 +260,19 @@ def create_user(
 
 def update_user(user: User, changes: dict[str, Any], actor: User | None = None) -> User:
     errors: dict[str, str] = {}
-    for key in set(changes) - {"name", "role", "offices", "active", "locale"}:
+    for key in set(changes) - {"name", "role", "offices", "regions", "active", "locale"}:
         errors[str(key)[:64]] = _("Unknown field.")
     role = user.role
     offices = list(user.offices)
+    regions = list(user.regions)
     if "name" in changes:
         user.name = _name(changes["name"], errors, max_len=100)
     if "role" in changes:
         role = _role(changes["role"], errors) or role
     if "offices" in changes:
         offices = _offices(changes["offices"], errors)
+    if "regions" in changes:
+        regions = _regions(changes["regions"], errors)
     if "active" in changes:
         if not isinstance(changes["active"], bool):
             errors["active"] = _("Must be true or false.")
@@ -250,11 +289,12 @@ def update_user(user: User, changes: dict[str, Any], actor: User | None = None) 
             user.locale = changes["locale"]
     if actor is not None and actor.id == user.id and role != user.role:
         errors["role"] = _("You cannot change your own role.")
-    _check_role_offices(role, offices, errors)
+    _check_role_offices(role, offices, errors, regions)
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
     user.role = role
     user.offices = offices
+    user.regions = regions
     db.session.flush()
     return user
 

@@ -12,8 +12,8 @@ from ..authz import is_admin
 from ..domain import Role, choices
 from ..errors import InvalidInput
 from ..extensions import db
-from ..formkit import as_choices
-from ..models import Office, User
+from ..formkit import as_choices, show_errors
+from ..models import Office, Region, User
 from . import operations as ops
 from .forms import ConfirmForm, OfficeForm, UserForm
 
@@ -27,30 +27,31 @@ def _admins_only():
         abort(403)
 
 
-def _show_errors(form, exc: InvalidInput) -> None:  # noqa: ANN001
-    db.session.rollback()
-    for name, message in exc.fields.items():
-        if name in form:
-            form[name].errors = [*list(form[name].errors or []), message]
-    flash(exc.message, "error")
-
-
 @bp.get("/offices")
 def offices():
     rows = db.session.scalars(select(Office).order_by(Office.code)).all()
-    return render_template("admin/offices.html", offices=rows)
+    regions = {r.id: r for r in db.session.scalars(select(Region))}
+    return render_template("admin/offices.html", offices=rows, regions=regions)
+
+
+def _office_form(**kwargs) -> OfficeForm:  # noqa: ANN003
+    form = OfficeForm(**kwargs)
+    form.region.choices = as_choices([("", "—"), *((r.code, f"{r.code} {r.name}")
+                                                   for r in db.session.scalars(select(Region).order_by(Region.code)))])
+    return form
 
 
 @bp.route("/offices/new", methods=["GET", "POST"])
 def office_new():
-    form = OfficeForm()
+    form = _office_form()
     status = 200
     if form.validate_on_submit():
         try:
             office = ops.create_office(form.code.data, form.name.data, form.timezone.data,
-                                       phone=form.phone.data, address=form.address.data)
+                                       phone=form.phone.data, address=form.address.data,
+                                       region=form.region.data)
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             db.session.commit()
@@ -64,15 +65,16 @@ def office_new():
 @bp.route("/offices/<code>", methods=["GET", "POST"])
 def office_edit(code: str):
     office = ops.office_by_code(code)
-    form = OfficeForm(obj=office)
+    region = db.session.get(Region, office.region_id) if office.region_id else None
+    form = _office_form(obj=office, region=region.code if region else "")
     status = 200
     if form.validate_on_submit():
         try:
             ops.update_office(office, {"name": form.name.data, "timezone": form.timezone.data,
                                        "phone": form.phone.data, "address": form.address.data,
-                                       "active": bool(form.active.data)})
+                                       "region": form.region.data, "active": bool(form.active.data)})
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             db.session.commit()
@@ -90,6 +92,8 @@ def _user_form(**kwargs) -> UserForm:  # noqa: ANN003
         (o.code, f"{o.code} {o.name}")
         for o in db.session.scalars(select(Office).order_by(Office.code))
     )
+    form.regions.choices = as_choices(
+        (r.code, f"{r.code} {r.name}") for r in db.session.scalars(select(Region).order_by(Region.code)))
     return form
 
 
@@ -107,9 +111,9 @@ def user_new():
         try:
             user = ops.create_user(form.email.data, form.name.data, form.role.data,
                                    form.offices.data, form.password.data or "",
-                                   form.locale.data)
+                                   form.locale.data, regions=form.regions.data)
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             db.session.commit()
@@ -127,6 +131,7 @@ def user_edit(user_id: int):
     if request.method == "GET":
         form.role.data = user.role.value
         form.offices.data = [o.code for o in user.offices]
+        form.regions.data = [r.code for r in user.regions]
         form.locale.data = user.locale or "zh_CN"
     del form.email
     del form.password
@@ -134,10 +139,11 @@ def user_edit(user_id: int):
     if form.validate_on_submit():
         try:
             ops.update_user(user, {"name": form.name.data, "role": form.role.data,
-                                   "offices": form.offices.data, "locale": form.locale.data},
+                                   "offices": form.offices.data, "regions": form.regions.data,
+                                   "locale": form.locale.data},
                             actor=current_user)
         except InvalidInput as exc:
-            _show_errors(form, exc)
+            show_errors(form, exc)
             status = 422
         else:
             db.session.commit()

@@ -69,4 +69,4 @@ def json_body() -> dict[str, Any]:
     return data
 
 
-from . import admin, attachments, casework, openapi, scorecards, sla, tickets, volumes  # noqa: E402,F401  (routes register on import)
+from . import admin, attachments, casework, improvement, openapi, regions, reports, scorecards, sla, tickets, volumes  # noqa: E402,F401  (routes register on import)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..admin import operations as ops
-from ..authz import is_admin
+from ..authz import can_access_office, in_scope, is_admin
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office, User
@@ -16,13 +16,13 @@ from . import api_user, bp, json_body, require_admin
 
 def office_to_dict(o: Office) -> dict:
     return {"code": o.code, "name": o.name, "timezone": o.timezone, "active": o.active,
-            "phone": o.phone, "address": o.address}
+            "phone": o.phone, "address": o.address, "region": o.region.code if o.region else None}
 
 
 def user_to_dict(u: User) -> dict:
     return {
         "email": u.email, "name": u.name, "role": u.role.value, "active": u.active,
-        "offices": [o.code for o in u.offices], "locale": u.locale,
+        "offices": [o.code for o in u.offices], "regions": [r.code for r in u.regions], "locale": u.locale,
     }
 
 
@@ -31,7 +31,7 @@ def list_offices():
     user = api_user()
     stmt = select(Office).order_by(Office.code)
     if not is_admin(user):
-        stmt = stmt.where(Office.id.in_(user.office_ids or {-1}))
+        stmt = stmt.where(in_scope(Office.id, user))
     return jsonify({"offices": [office_to_dict(o) for o in db.session.scalars(stmt)]})
 
 
@@ -39,12 +39,12 @@ def list_offices():
 def create_office():
     require_admin()
     body = json_body()
-    unknown = set(body) - {"code", "name", "timezone", "phone", "address"}
+    unknown = set(body) - {"code", "name", "timezone", "phone", "address", "region"}
     if unknown:
         raise InvalidInput(_("Unknown fields."), {k[:64]: _("Unknown field.") for k in unknown})
     office = ops.create_office(body.get("code"), body.get("name"),
                                body.get("timezone", "Asia/Shanghai"),
-                               phone=body.get("phone"), address=body.get("address"))
+                               phone=body.get("phone"), address=body.get("address"), region=body.get("region"))
     db.session.commit()
     return jsonify(office_to_dict(office)), 201
 
@@ -53,7 +53,7 @@ def create_office():
 def get_office(code: str):
     user = api_user()
     office = ops.office_by_code(code)
-    if not is_admin(user) and office.id not in user.office_ids:
+    if not can_access_office(user, office.id):
         raise Forbidden(_("You do not cover this office."))
     return jsonify(office_to_dict(office))
 
@@ -77,14 +77,15 @@ def list_users():
 def create_user():
     require_admin()
     body = json_body()
-    unknown = set(body) - {"email", "name", "role", "offices", "password", "locale"}
+    unknown = set(body) - {"email", "name", "role", "offices", "regions", "password", "locale"}
     if unknown:
         raise InvalidInput(_("Unknown fields."), {k[:64]: _("Unknown field.") for k in unknown})
     locale = body.get("locale")
     if locale not in (None, "zh_CN", "en"):
         raise InvalidInput(_("Some fields are missing or invalid."), {"locale": _("zh_CN or en.")})
     user = ops.create_user(body.get("email"), body.get("name"), body.get("role"),
-                           body.get("offices", []), body.get("password"), locale)
+                           body.get("offices", []), body.get("password"), locale,
+                           regions=body.get("regions", []))
     db.session.commit()
     return jsonify(user_to_dict(user)), 201
 

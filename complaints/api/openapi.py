@@ -7,6 +7,8 @@ from typing import Any
 from flask import jsonify
 
 from ..domain import (
+    CASE_KINDS,
+    ActionKind,
     Category,
     Channel,
     CompensationBasis,
@@ -78,6 +80,9 @@ def _input_schema(t: Transition, extra: dict[str, Any] | None = None) -> dict[st
     ] + [f"`{f.name}` is refused when `{f.not_when[0]}` is `{f.not_when[1]}`." for f in t.fields if f.not_when] + [
         f"`{f.name}` is refused unless `{f.only_when[0]}` is `{f.only_when[1]}`." for f in t.fields if f.only_when
     ] + [
+        f"`{f.name}` is optional, with no default, when `{f.optional_when[0]}` is `{f.optional_when[1]}`."
+        for f in t.fields if f.optional_when
+    ] + [
         f"`{f.name}` only for tickets where {_condition(f.applies_to)} (required there unless said otherwise; "
         "elsewhere refused)." for f in t.fields if f.applies_to
     ] + [f"`{f.name}` defaults to `{f.default}`." for f in t.fields if f.default is not None]
@@ -116,13 +121,39 @@ def _responses(ok: str, ok_schema: dict[str, Any], *codes: str) -> dict[str, Any
     return out
 
 
+# GET /scorecards?region=CODE: one row per office of the region, and its best and weakest clerks.
+REGION_SCORECARD_SCHEMAS: dict[str, Any] = {
+    "RegionOffice": {"type": "object", "properties": {
+        "office": {"type": "string"}, "name": {"type": "string"},
+        "clerks": {"type": "integer"},
+        "average_total": {"type": "number", "nullable": True,
+                          "description": "the mean of the clerks' totals, as the office's scorecard gives them; "
+                                         "null without clerks"},
+        "negatives_by_root_cause": {
+            "type": "object", "description": "the office's substantiated tickets of the month by root cause, "
+                                             "attributed or not, as on the office's scorecard; `unrecorded` "
+                                             "only when some ticket of the region predates root causes",
+            "additionalProperties": {"type": "object", "properties": {
+                "tickets": {"type": "integer"}, "points": {"type": "integer"}}}},
+        "customer_gap": {"type": "number", "nullable": True,
+                         "description": "mean perception minus expectation of the office's followed-up tickets "
+                                        "of the month (0 or more is good)"},
+        "follow_ups": {"type": "integer"}}},
+    "RegionClerk": {"type": "object", "properties": {
+        "clerk": {"type": "string", "format": "email"}, "name": {"type": "string"},
+        "office": {"type": "string"}, "total": {"type": "integer"}}},
+}
+
+REGION_CODE = {"type": "string", "pattern": "^[A-Za-z0-9][A-Za-z0-9-]{1,31}$"}
+REGION_PATH = {"name": "code", "in": "path", "required": True, "schema": {"type": "string", "maxLength": 32}}
 CASEWORK_PARAMS = [
     {"name": "month", "in": "query", "description": "YYYY-MM, default this month", "schema": MONTH},
     {"name": "office", "in": "query", "description": "one office's code; default every office in scope",
      "schema": {"type": "string", "maxLength": 32}},
 ]
 SLA_PARAMS = [
-    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": [k.value for k in Kind]}},
+    {"name": "kind", "in": "path", "required": True,  # commendations have no clocks, hence no policies
+     "schema": {"type": "string", "enum": [k.value for k in CASE_KINDS]}},
     {"name": "severity", "in": "path", "required": True,
      "schema": {"type": "string", "enum": [s.value for s in Severity]}},
 ]
@@ -134,7 +165,8 @@ _SLA_FIELDS = {
     "calendar": {"type": "string", "enum": ["business", "24x7"]},
 }
 REPLY_PARAMS = [
-    {"name": "kind", "in": "path", "required": True, "schema": {"type": "string", "enum": [k.value for k in Kind]}},
+    {"name": "kind", "in": "path", "required": True,  # commendations have no clocks, hence no policies
+     "schema": {"type": "string", "enum": [k.value for k in CASE_KINDS]}},
     {"name": "channel", "in": "path", "required": True,
      "schema": {"type": "string", "enum": [c.value for c in Channel]}},
 ]
@@ -158,6 +190,69 @@ SLA_SCHEMAS = {
 }
 
 
+def _improvement_spec() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The paths and schemas of /improvement-actions (api/improvement.py)."""
+    from ..improvement import operations as ops
+    from .improvement import FIELDS, LIST_LIMIT
+
+    ref = {"$ref": "#/components/schemas/ImprovementAction"}
+    side = {"type": "object", "properties": {
+        "month": MONTH,
+        "value": {"type": "integer", "nullable": True, "description": "the factor on the scorecard; null when "
+                                                                       "the month was not assessed"},
+        "tickets": {"type": "integer", "nullable": True,
+                    "description": "substantiated complaints and service errors counting against the clerk with "
+                                   "the factor as root cause (complaints: every complaint; errors: every error); "
+                                   "null for highlights"}}}
+    paths = {"/improvement-actions": {
+        "get": {"operationId": "listImprovementActions",
+                "description": "An office's improvement actions with their results, latest review first (at most "
+                               f"{LIST_LIMIT}). Supervisors and administrators covering the office; a clerk their "
+                               "own actions only.",
+                "parameters": [
+                    {"name": "office", "in": "query", "required": True, "schema": {"type": "string",
+                                                                                    "maxLength": 32}},
+                    {"name": "clerk", "in": "query", "description": "one clerk of the office, by email",
+                     "schema": {"type": "string", "maxLength": 254}},
+                ],
+                "responses": _responses("200", {"type": "object", "properties": {
+                    "office": {"type": "string"}, "actions": {"type": "array", "items": ref}}},
+                    "403", "404", "422")},
+        "post": {"operationId": "recordImprovementAction",
+                 "description": "Record an action for a clerk's factor, started this month (the office's), to be "
+                                f"reviewed after it and at most {ops.MAX_AHEAD} months ahead. Supervisors of the "
+                                "clerk's office and administrators. Hardware is refused: it is not under the "
+                                "clerk's control.",
+                 "requestBody": {"required": True, "content": {"application/json": {
+                     "schema": {"$ref": "#/components/schemas/ImprovementActionInput"}}}},
+                 "responses": _responses("201", ref, "400", "403", "422")},
+    }}
+    schemas = {
+        "ImprovementActionInput": {
+            "type": "object", "additionalProperties": False, "required": list(FIELDS), "properties": {
+                "clerk": {"type": "string", "format": "email", "description": "a clerk, by email"},
+                "factor": {"type": "string", "enum": [f.value for f in ops.ACTION_FACTORS]},
+                "action": {"type": "string", "enum": [a.value for a in ActionKind]},
+                "description": {"type": "string", "minLength": 1, "maxLength": ops.DESCRIPTION_MAX},
+                "review_month": {**MONTH, "description": "YYYY-MM, after this month"}}},
+        "ImprovementAction": {"type": "object", "properties": {
+            "id": {"type": "integer"}, "clerk": {"type": "string"}, "clerk_name": {"type": "string"},
+            "office": {"type": "string"}, "factor": {"type": "string"}, "action": {"type": "string"},
+            "description": {"type": "string"}, "start_month": MONTH, "review_month": MONTH,
+            "created_by": {"type": "string", "nullable": True},
+            "created_at": {"type": "string", "format": "date-time"},
+            "status": {"type": "string", "enum": ["open", "due", "reviewed"],
+                       "description": "open before the review month, due during it (the result so far), "
+                                      "reviewed after it"},
+            "before": {**side, "description": "the month before the start month: the scorecard that led to it"},
+            "after": {**side, "nullable": True, "description": "the review month; null while open"},
+            "improved": {"type": "boolean", "nullable": True, "description": "the factor is higher at review"},
+            "fell": {"type": "boolean", "nullable": True,
+                     "description": "fewer tickets at review than before; null without tickets or while open"}}},
+    }
+    return paths, schemas
+
+
 def build_spec() -> dict[str, Any]:
     events = [t for t in TRANSITIONS if t.event != "log"]
     log = next(t for t in TRANSITIONS if t.event == "log")
@@ -168,6 +263,7 @@ def build_spec() -> dict[str, Any]:
         for t in events
     }
     ticket_ref = {"$ref": "#/components/schemas/Ticket"}
+    improvement_paths, improvement_schemas = _improvement_spec()
     # Shown to customers (slip, status page); empty clears. The phone is checked as a customer's.
     office_contact = {"phone": {"type": "string", "maxLength": 64, "nullable": True},
                       "address": {"type": "string", "maxLength": 300, "nullable": True}}
@@ -190,6 +286,8 @@ def build_spec() -> dict[str, Any]:
                         {"name": "kind", "in": "query",
                          "schema": {"type": "string", "enum": [k.value for k in Kind]}},
                         {"name": "office", "in": "query", "schema": {"type": "string"}},
+                        {"name": "region", "in": "query", "description": "a region's code: every office below it",
+                         "schema": {"type": "string", "maxLength": 32}},
                         {"name": "category", "in": "query",
                          "schema": {"type": "string", "enum": [c.value for c in Category]}},
                         {"name": "channel", "in": "query",
@@ -328,13 +426,26 @@ def build_spec() -> dict[str, Any]:
             },
             "/scorecards": {
                 "get": {"operationId": "getScorecards",
+                        "description": "An office's month (`office`), or a region's (`region`, a region's or an "
+                                       "office's code; one of the two is required): then `offices` (each active "
+                                       "office below it, by code) and its `best` and `weakest` clerks by total. "
+                                       "A region is for administrators and supervisors who cover every office "
+                                       "of it; clerks get 403.",
                         "parameters": [
-                            {"name": "office", "in": "query", "required": True, "schema": {"type": "string"}},
+                            {"name": "office", "in": "query", "schema": {"type": "string"}},
+                            {"name": "region", "in": "query", "schema": {"type": "string", "maxLength": 32}},
                             {"name": "month", "in": "query",
                              "schema": {"type": "string", "pattern": "^[0-9]{4}-[0-9]{2}$"}},
                         ],
                         "responses": _responses("200", {"type": "object", "properties": {
                             "office": {"type": "string"}, "month": {"type": "string"},
+                            "region": {"type": "string"}, "name": {"type": "string"},
+                            "kind": {"type": "string", "enum": ["region", "office"]},
+                            "offices": {"type": "array", "items": {"$ref": "#/components/schemas/RegionOffice"}},
+                            "best": {"type": "array", "items": {"$ref": "#/components/schemas/RegionClerk"},
+                                     "description": "highest totals first (ties by name)"},
+                            "weakest": {"type": "array", "items": {"$ref": "#/components/schemas/RegionClerk"},
+                                        "description": "lowest totals first (ties by name)"},
                             "negatives_by_root_cause": {
                                 "type": "object",
                                 "description": "the office's substantiated tickets of the month by root cause, "
@@ -346,7 +457,13 @@ def build_spec() -> dict[str, Any]:
                                 "clerk": {"type": "string"}, "total": {"type": "integer"},
                                 "rank": {"type": "integer"},
                                 "factors": {"type": "object", "properties": {
-                                    f: {"type": "integer"} for f in FACTORS}}}}}}},
+                                    f: {"type": "integer"} for f in FACTORS}},
+                                "commendations": {
+                                    "type": "array", "items": {"type": "string"},
+                                    "description": "references of the clerk's verified commendations of the "
+                                                   "month (by occurred_at): the evidence for `highlights`, which "
+                                                   "each adds the scoring setting's commendation points to "
+                                                   "(0 by default; highlights stays within 0 to 10)"}}}}}},
                             "403", "404", "422")},
             },
             "/compensation": {
@@ -370,6 +487,66 @@ def build_spec() -> dict[str, Any]:
                             "month": {"type": "string"},
                             "offices": {"type": "array", "items": {
                                 "$ref": "#/components/schemas/AppealCounts"}}}}, "403", "404", "422")},
+            },
+            "/regions": {
+                "get": {"operationId": "listRegions",
+                        "description": "The region tree: every region for an administrator, the regions assigned "
+                                       "and those below them for a supervisor; clerks 403. `offices` counts the "
+                                       "offices below each region.",
+                        "responses": _responses("200", {"type": "object", "properties": {"regions": {
+                            "type": "array", "items": {"$ref": "#/components/schemas/Region"}}}}, "403")},
+                "post": {"operationId": "createRegion", "description": "Administrators only.",
+                         "requestBody": {"required": True, "content": {"application/json": {
+                             "schema": {"$ref": "#/components/schemas/RegionInput"}}}},
+                         "responses": _responses("201", {"$ref": "#/components/schemas/Region"},
+                                                 "400", "403", "422")},
+            },
+            "/regions/{code}": {
+                "get": {"operationId": "getRegion",
+                        "description": "The region's dashboard: totals and one line per region or office one "
+                                       "level down (administrators, and supervisors assigned to it or above it).",
+                        "parameters": [REGION_PATH],
+                        "responses": _responses("200", {"type": "object"}, "403", "404")},
+                "patch": {"operationId": "patchRegion",
+                          "description": "Rename a region or move it, with everything below it (administrators).",
+                          "parameters": [REGION_PATH],
+                          "requestBody": {"required": True, "content": {"application/json": {
+                              "schema": {"$ref": "#/components/schemas/RegionPatch"}}}},
+                          "responses": _responses("200", {"type": "object"}, "400", "403", "404", "422")},
+            },
+            "/reports": {
+                "get": {"operationId": "getReport",
+                        "description": "The monthly or quarterly report of a region (every office below it) or an "
+                                       "office, as /reports shows it: `sections` maps each section (kinds, "
+                                       "categories, channels, root_causes, appeals, replies, sla, compensation, "
+                                       "voice, repeat) to its figures, each with `current`, `previous` (the month "
+                                       "or quarter before) and `last_year`. Figures are about the tickets logged "
+                                       "in the period (the application's time zone) as they stand now; money is "
+                                       "exact decimal strings, percentages numbers (null when there is nothing to "
+                                       "divide by). Supervisors a unit all of whose offices they cover, "
+                                       "administrators every unit; clerks 403.",
+                        "parameters": [
+                            {"name": "region", "in": "query", "required": True,
+                             "description": "a region's code or an office's", "schema": {"type": "string",
+                                                                                         "maxLength": 32}},
+                            {"name": "period", "in": "query", "description": "YYYY-MM or YYYY-Qn, not in the "
+                             "future; default the last whole month",
+                             "schema": {"type": "string", "pattern": "^[0-9]{4}-([0-9]{2}|Q[1-4])$"}},
+                        ],
+                        "responses": _responses("200", {"type": "object", "properties": {
+                            "region": {"type": "string"}, "kind": {"type": "string", "enum": ["region", "office"]},
+                            "name": {"type": "string"}, "period": {"type": "string"},
+                            "from": {"type": "string", "format": "date"}, "to": {"type": "string", "format": "date"},
+                            "timezone": {"type": "string"},
+                            "previous_period": {"type": "string"}, "last_year_period": {"type": "string"},
+                            "sections": {"type": "object", "additionalProperties": {
+                                "type": "object", "additionalProperties": {"type": "object", "properties": {
+                                    c: {"nullable": True} for c in ("current", "previous", "last_year")}}}},
+                            "repeat_complainants": {"type": "array", "items": {"type": "object", "properties": {
+                                "phone": {"type": "string", "description": "masked"},
+                                "complaints": {"type": "integer"},
+                                "tickets": {"type": "array", "items": {"type": "string"}}}}}}},
+                            "403", "404", "422")},
             },
             "/volumes": {
                 "get": {"operationId": "listVolumes",
@@ -423,6 +600,7 @@ def build_spec() -> dict[str, Any]:
                         "responses": _responses("200", {"$ref": "#/components/schemas/ReplyPolicy"},
                                                 "400", "403", "422")},
             },
+            **improvement_paths,
             "/users/{email}/tokens/revoke": {
                 "post": {"operationId": "revokeUserTokens",
                          "description": "Revoke every API token of the user (administrators only).",
@@ -447,6 +625,8 @@ def build_spec() -> dict[str, Any]:
             "securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}},
             "schemas": {
                 **SLA_SCHEMAS,
+                **improvement_schemas,
+                **REGION_SCORECARD_SCHEMAS,
                 "Error": {"type": "object", "required": ["error"], "properties": {
                     "error": {"type": "string"},
                     "fields": {"type": "object", "additionalProperties": {"type": "string"}}}},
@@ -532,23 +712,37 @@ def build_spec() -> dict[str, Any]:
                     "total": {"type": "integer"},
                     "total_is_lower_bound": {"type": "boolean",
                                              "description": "true: more than `total` tickets match"}}},
+                "Region": {"type": "object", "properties": {
+                    "code": {"type": "string"}, "name": {"type": "string"},
+                    "parent": {"type": "string", "nullable": True}, "offices": {"type": "integer"}}},
+                "RegionInput": {"type": "object", "required": ["code", "name"], "additionalProperties": False,
+                                "properties": {"code": REGION_CODE, "name": {"type": "string", "maxLength": 200},
+                                               "parent": {**REGION_CODE, "nullable": True}}},
+                "RegionPatch": {"type": "object", "additionalProperties": False,
+                                "properties": {"name": {"type": "string", "maxLength": 200},
+                                               "parent": {**REGION_CODE, "nullable": True}}},
                 "Office": {"type": "object", "properties": {
                     "code": {"type": "string"}, "name": {"type": "string"},
                     "timezone": {"type": "string"}, "active": {"type": "boolean"},
-                    "phone": {"type": "string", "nullable": True}, "address": {"type": "string", "nullable": True}}},
+                    "phone": {"type": "string", "nullable": True}, "address": {"type": "string", "nullable": True},
+                    "region": {"type": "string", "nullable": True}}},
                 "OfficeInput": {"type": "object", "required": ["code", "name"],
                                 "additionalProperties": False, "properties": {
                                     "code": {"type": "string", "pattern": "^[A-Z0-9][A-Z0-9-]{1,31}$"},
                                     "name": {"type": "string", "maxLength": 200},
-                                    "timezone": {"type": "string"}, **office_contact}},
+                                    "timezone": {"type": "string"}, "region": {**REGION_CODE, "nullable": True},
+                                    **office_contact}},
                 "OfficePatch": {"type": "object", "additionalProperties": False, "properties": {
                     "name": {"type": "string", "maxLength": 200},
-                    "timezone": {"type": "string"}, "active": {"type": "boolean"}, **office_contact}},
+                    "timezone": {"type": "string"}, "active": {"type": "boolean"},
+                    "region": {**REGION_CODE, "nullable": True},
+                    **office_contact}},
                 "User": {"type": "object", "properties": {
                     "email": {"type": "string"}, "name": {"type": "string"},
                     "role": {"type": "string", "enum": [r.value for r in Role]},
                     "active": {"type": "boolean"},
                     "offices": {"type": "array", "items": {"type": "string"}},
+                    "regions": {"type": "array", "items": {"type": "string"}},
                     "locale": {"type": "string", "nullable": True}}},
                 "UserInput": {"type": "object", "additionalProperties": False,
                               "required": ["email", "name", "role", "password"],
@@ -557,12 +751,15 @@ def build_spec() -> dict[str, Any]:
                                   "name": {"type": "string", "maxLength": 100},
                                   "role": {"type": "string", "enum": [r.value for r in Role]},
                                   "offices": {"type": "array", "items": {"type": "string"}},
+                                  "regions": {"type": "array", "items": {"type": "string"},
+                                              "description": "supervisors only"},
                                   "password": {"type": "string", "minLength": 8},
                                   "locale": {"type": "string", "enum": ["zh_CN", "en"]}}},
                 "UserPatch": {"type": "object", "additionalProperties": False, "properties": {
                     "name": {"type": "string", "maxLength": 100},
                     "role": {"type": "string", "enum": [r.value for r in Role]},
                     "offices": {"type": "array", "items": {"type": "string"}},
+                    "regions": {"type": "array", "items": {"type": "string"}, "description": "supervisors only"},
                     "active": {"type": "boolean"},
                     "locale": {"type": "string", "enum": ["zh_CN", "en"], "nullable": True}}},
             },

@@ -25,7 +25,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from ..authz import EXTENSION, mask_email, mask_phone
-from ..domain import State
+from ..domain import CASE_KINDS, State
 from ..extensions import db
 from ..models import OutboxMessage, Ticket, TicketEvent
 from . import texts
@@ -85,6 +85,8 @@ def on_event(ticket: Ticket, event: TicketEvent, now: datetime) -> int:
     messages were queued now (0 when they were queued before, or nothing is due)."""
     if event.event not in texts.EVENTS or not ticket.customer_consent:
         return 0
+    if ticket.kind not in CASE_KINDS:
+        return 0  # the texts tell of a case and its outcome; praise has neither
     config = current_app.config
     off = channels_off(ticket, config)
     wanted = [c for c in CHANNELS if off[c] is None]

@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, and_, func, select, type_coerce
 
-from ..authz import can_access_office, is_admin, scoped_tickets
+from ..authz import can_access_office, in_scope, is_admin, scoped_tickets
 from ..domain import Channel, CompensationStatus, State, Verdict
 from ..errors import Forbidden, NotFound
 from ..extensions import db
@@ -41,7 +41,7 @@ def offices_in_scope(user: User, code: str | None = None) -> list[Office]:
         return [office]
     stmt = select(Office).order_by(Office.code)
     if not is_admin(user):
-        stmt = stmt.where(Office.id.in_(user.office_ids or {-1}))
+        stmt = stmt.where(in_scope(Office.id, user))
     return list(db.session.scalars(stmt))
 
 

@@ -9,8 +9,8 @@ from zoneinfo import ZoneInfo
 from flask import current_app
 from sqlalchemy import and_, exists, func, literal, or_, select, union_all
 
-from ..authz import is_admin, mask_phone, scoped_tickets, sees_full_phone, tel_uri
-from ..domain import Category, Kind, Role, State
+from ..authz import is_admin, mask_phone, scope_fingerprint, scoped_tickets, sees_full_phone, tel_uri
+from ..domain import CASE_KINDS, Category, Kind, Role, State
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, User
 
@@ -161,7 +161,7 @@ def _weeks(user: User, starts: list[datetime], now: datetime) -> list[tuple[str,
         memory.update(scopes={}, upto=None, generation=generation + 1)
         generation += 1
     memory["max_id"] = max(memory["max_id"], max_id)
-    scope = "all" if is_admin(user) else tuple(sorted(user.office_ids))
+    scope = "all" if is_admin(user) else scope_fingerprint(user)
     known = memory["scopes"].setdefault(scope, {})
     for old in [w for w in list(known) if w < starts[0]]:
         known.pop(old, None)  # weeks that have left the chart
@@ -178,7 +178,8 @@ def _weeks(user: User, starts: list[datetime], now: datetime) -> list[tuple[str,
         ]
         fresh = {s: [0, 0] for s in wanted}
         for i, kind, n in db.session.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
-            fresh[wanted[i]][0 if Kind(kind) == Kind.COMPLAINT else 1] = n
+            if Kind(kind) in CASE_KINDS:  # the chart is of cases: commendations are not drawn
+                fresh[wanted[i]][CASE_KINDS.index(Kind(kind))] = n
         for s, (c, e) in fresh.items():
             counts[s] = (c, e)
             if ends[s] + SETTLED <= now and memory["generation"] == generation:  # settled, memory not dropped since

@@ -2,8 +2,10 @@
 
 from .attachment import Attachment
 from .idempotency import IdempotencyKey
+from .improvement import ImprovementAction
 from .office import Office
 from .outbox import OutboxMessage
+from .region import Region, RegionLink, user_regions
 from .scorecard import Assessment, HardwareScore, ScoreChange, ScoreSettings
 from .search import SearchTerm
 from .sla import Deadline, Holiday, NationalDay, OfficeHours, Reminder, ReplyPolicy, SlaPolicy
@@ -13,6 +15,10 @@ from .user import ApiToken, User, user_offices
 from .volume import OfficeVolume
 
 __all__ = [
+    "ImprovementAction",
+    "Region",
+    "RegionLink",
+    "user_regions",
     "IdempotencyKey",
     "Compensation",
     "fen_to_yuan",

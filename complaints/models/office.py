@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy import Boolean, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
 from .types import UTCDateTime, utcnow
+
+if TYPE_CHECKING:
+    from .region import Region
 
 
 class Office(db.Model):
@@ -20,7 +24,12 @@ class Office(db.Model):
     phone: Mapped[str | None] = mapped_column(String(40))
     address: Mapped[str | None] = mapped_column(String(300))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Where the office sits in the tree of regions (None: not placed yet; only admins see it).
+    region_id: Mapped[int | None] = mapped_column(ForeignKey("regions.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    # Many-to-one: answered from the identity map once a region is loaded, so a list costs one query per region.
+    region: Mapped[Region | None] = relationship("Region")
 
     def __repr__(self) -> str:
         return f"<Office {self.code}>"

@@ -93,4 +93,6 @@ class ScoreSettings(db.Model):
     weight_critical: Mapped[int] = mapped_column(Integer, default=5)
     complaint_penalty: Mapped[int] = mapped_column(Integer, default=5)
     error_penalty: Mapped[int] = mapped_column(Integer, default=3)
+    # Points each verified commendation adds to the clerk's highlights (0: off, the default).
+    commendation_points: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -53,6 +53,8 @@ class Ticket(db.Model):
         # A supervisor's queue, newest first in their office.
         Index("ix_tickets_office_id", "office_id", "id"),
         Index("ix_tickets_office_kind_id", "office_id", "kind", "id"),
+        # A month's tickets of many offices at once (a region's scorecards), by occurred_at.
+        Index("ix_tickets_office_occurred", "office_id", "occurred_at"),
         # The dashboard, read from the indexes alone: tickets logged per week and kind, the
         # top categories, for all offices or one; open tickets per office.
         Index("ix_tickets_created", "created_at", "kind", "category"),

@@ -12,6 +12,7 @@ from ..domain import Role
 from ..extensions import db
 from .enum_column import enum_column_type
 from .office import Office
+from .region import Region, user_regions
 from .types import UTCDateTime, utcnow
 
 user_offices = Table(
@@ -40,6 +41,10 @@ class User(UserMixin, db.Model):
 
     offices: Mapped[list[Office]] = relationship(
         secondary=user_offices, lazy="selectin", order_by=Office.code
+    )
+    # Regions covered whole (supervisors): every office below each, read in SQL by authz.office_scope.
+    regions: Mapped[list[Region]] = relationship(
+        secondary=user_regions, lazy="select", order_by=Region.code  # read when shown, not on every sign-in
     )
 
     def set_password(self, password: str) -> None:

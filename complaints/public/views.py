@@ -35,7 +35,7 @@ from wtforms.validators import AnyOf, DataRequired, Length, Regexp
 
 from .. import clock, counters
 from ..authz import phone_last_four
-from ..domain import State
+from ..domain import CASE_KINDS, State
 from ..extensions import db, limiter
 from ..models import Ticket
 from ..sla import reply as reply_clock
@@ -117,7 +117,8 @@ def answer(ticket: Ticket, now: datetime) -> dict[str, Any]:
         "resolved_on": ticket.resolved_at.astimezone(ZoneInfo(ticket.office.timezone)).date()
         if done and ticket.resolved_at else None,
         "reply_late": late,
-        "appeal": ticket.state == State.CLOSED or late,
+        # Praise (a commendation) is nothing to appeal against.
+        "appeal": ticket.kind in CASE_KINDS and (ticket.state == State.CLOSED or late),
     }
 
 

@@ -3,6 +3,10 @@
 The negative factors come from the tickets every time: a ticket counts against its
 attributed clerk, in the month of its occurred_at (in the office's zone), while it is
 resolved or closed with a substantiated finding. Nothing is stored that could drift.
+
+Verified commendations (kind commendation, closed) are the evidence for the praised clerk's
+highlights, listed beside that factor; they never count against anyone. When the scoring setting
+``commendation_points`` is above 0, each adds that many points to highlights, up to the factor's 10.
 """
 
 from __future__ import annotations
@@ -13,13 +17,14 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import and_, case, func, literal, or_, select, text, union_all
+from sqlalchemy.orm import joinedload
 
 from ..domain import Finding, Kind, Role, RootCause, State
 from ..extensions import db
 from ..models import Assessment, HardwareScore, Office, Ticket, User, user_offices
 from ..models.scorecard import CLERK_FACTORS
 from . import months
-from .settings import Weights, get_weights
+from .settings import FACTOR_MAX, Weights, get_weights
 
 FACTORS = ("attitude", "skill", "responsibility", "hardware", "management", "highlights", "complaints", "errors")
 COUNTING_STATES = (State.RESOLVED, State.CLOSED)
@@ -34,6 +39,8 @@ class Card:
     comments: dict[str, str] = field(default_factory=dict)
     complaint_points: int = 0  # the severity-weighted count behind the factor
     error_points: int = 0
+    commendations: int = 0  # verified commendations of the month: the evidence beside highlights
+    commendation_points: int = 0  # what they added to highlights (0 while the setting is off)
     voice_gap: float | None = None  # mean perception minus expectation
     voice_count: int = 0
     assessed: bool = False
@@ -56,12 +63,20 @@ def office_clerks(office: Office) -> list[User]:
 
 def _substantiated(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
     """Judged substantiated and still standing (a reopened ticket has no finding), in the span."""
+    return and_(_judged(), Ticket.occurred_at >= start, Ticket.occurred_at < end)
+
+
+def _judged():  # noqa: ANN202 - a SQL condition
     return and_(
+        Ticket.kind != Kind.COMMENDATION,  # praise is never a negative (nor judged: belt and braces)
         Ticket.finding == Finding.SUBSTANTIATED,
         Ticket.state.in_(COUNTING_STATES),
-        Ticket.occurred_at >= start,
-        Ticket.occurred_at < end,
     )
+
+
+def _verified():  # noqa: ANN202 - a SQL condition
+    """A verified commendation (closed; a rejected one is no evidence)."""
+    return and_(Ticket.kind == Kind.COMMENDATION, Ticket.state == State.CLOSED)
 
 
 def _counting(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
@@ -75,7 +90,8 @@ def _weight_case(w: Weights):  # noqa: ANN202
 
 
 def negative_points(clerk_ids: list[int], month_list: list[str], zone: str) -> dict[tuple[int, str, str], int]:
-    """(clerk id, month, kind) -> severity-weighted count, for several months in one query."""
+    """(clerk id, month, kind) -> severity-weighted count, for several months in one query; for the kind
+    commendation, how many were verified (read in the same query: a page's cost stays fixed)."""
     if not clerk_ids or not month_list:
         return {}
     w = get_weights()
@@ -83,12 +99,34 @@ def negative_points(clerk_ids: list[int], month_list: list[str], zone: str) -> d
     bucket = case(*((and_(Ticket.occurred_at >= a, Ticket.occurred_at < b), literal(m)) for m, a, b in spans))
     start, end = spans[0][1], spans[-1][2]
     rows = db.session.execute(
-        select(Ticket.attributed_clerk_id, bucket.label("month"), Ticket.kind, func.sum(_weight_case(w)))
-        .where(_counting(start, end), Ticket.attributed_clerk_id.in_(clerk_ids))
+        select(Ticket.attributed_clerk_id, bucket.label("month"), Ticket.kind, func.sum(_weight_case(w)),
+               func.count())
+        # The span and the clerk once, the two kinds' conditions inside: the same index as before.
+        .where(Ticket.attributed_clerk_id.is_not(None), Ticket.occurred_at >= start, Ticket.occurred_at < end,
+               or_(_judged(), _verified()), Ticket.attributed_clerk_id.in_(clerk_ids))
         # By position: the month bucket's bound parameters would not match a repeated expression.
         .group_by(text("1"), text("2"), text("3"))
     ).all()
-    return {(cid, m, Kind(k).value): int(points or 0) for cid, m, k, points in rows}
+    return {(cid, m, Kind(k).value): int(n if k == Kind.COMMENDATION else points or 0)
+            for cid, m, k, points, n in rows}
+
+
+
+def _commended(start: datetime, end: datetime):  # noqa: ANN202 - a SQL condition
+    """Verified commendations of a praised clerk, in the span."""
+    return and_(_verified(), Ticket.attributed_clerk_id.is_not(None), Ticket.occurred_at >= start,
+                Ticket.occurred_at < end)
+
+
+def commendations(clerk_ids: list[int], office: Office, month: str) -> list[Ticket]:
+    """The verified commendations of these clerks in the month, oldest first (what highlights links to)."""
+    if not clerk_ids:
+        return []
+    start, end = months.bounds(month, office.timezone)
+    return list(db.session.scalars(
+        select(Ticket).options(joinedload(Ticket.attributed_clerk))  # the office page names each clerk
+        .where(_commended(start, end), Ticket.attributed_clerk_id.in_(clerk_ids))
+        .order_by(Ticket.occurred_at, Ticket.id)))
 
 
 def voice(clerk_ids: list[int], month: str, zone: str) -> dict[int, tuple[float, int]]:
@@ -162,9 +200,14 @@ def _card(clerk: User, office: Office, month: str, assessed: dict, hardware: dic
     error_points = negatives.get((clerk.id, month, "error"), 0)
     factors["complaints"] = -complaint_points * w.complaint_penalty
     factors["errors"] = -error_points * w.error_penalty
+    praised = negatives.get((clerk.id, month, Kind.COMMENDATION.value), 0)  # verified, not points
+    assessed_highlights = factors["highlights"]
+    if w.commendation_points:  # the mirror of the penalties: each verified one adds, within the factor's range
+        factors["highlights"] = min(FACTOR_MAX, assessed_highlights + praised * w.commendation_points)
     ordered = {f: factors[f] for f in FACTORS}
     card = Card(clerk=clerk, office=office, month=month, factors=ordered, complaint_points=complaint_points,
-                error_points=error_points, assessed=a is not None,
+                error_points=error_points, assessed=a is not None, commendations=praised,
+                commendation_points=factors["highlights"] - assessed_highlights,
                 comments=json.loads(a.comments) if a and a.comments else {})
     card.total = sum(ordered.values())
     return card
@@ -254,3 +297,19 @@ def history(clerk: User, office: Office, month: str, n: int = 12) -> list[Card]:
         select(HardwareScore).where(HardwareScore.office_id == office.id, HardwareScore.month.in_(span)))}
     w = get_weights()
     return [_card(clerk, office, m, assessed, hardware, negatives, w) for m in span]
+
+
+def negatives_by_cause(clerk_ids: list[int], month_list: list[str], zone: str) -> dict[tuple[int, str, str, str], int]:
+    """(clerk id, month, kind, root cause or "") -> how many tickets count against the clerk (not weighted):
+    the tickets behind negative_points, by root cause, for several months in one query."""
+    if not clerk_ids or not month_list:
+        return {}
+    spans = [(m, *months.bounds(m, zone)) for m in sorted(set(month_list))]
+    bucket = case(*((and_(Ticket.occurred_at >= a, Ticket.occurred_at < b), literal(m)) for m, a, b in spans))
+    rows = db.session.execute(
+        select(Ticket.attributed_clerk_id, bucket.label("month"), Ticket.kind, Ticket.root_cause, func.count())
+        .where(_counting(spans[0][1], spans[-1][2]), Ticket.attributed_clerk_id.in_(clerk_ids))
+        .group_by(text("1"), text("2"), text("3"), text("4"))
+    ).all()
+    return {(cid, m, Kind(k).value, RootCause(cause).value if cause else ""): int(n)
+            for cid, m, k, cause, n in rows if m is not None}

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..admin.forms import ConfirmForm
-from ..authz import can_access_office, is_admin
+from ..authz import can_access_office, in_scope, is_admin
 from ..csvsafe import stream
 from ..domain import Kind, Role
 from ..errors import Forbidden, InvalidInput, NotFound
@@ -33,7 +33,7 @@ def factor_label(name: str) -> str:
 def _offices_for(user: User) -> list[Office]:
     stmt = select(Office).where(Office.active.is_(True)).order_by(Office.code)
     if not is_admin(user):
-        stmt = stmt.where(Office.id.in_(user.office_ids or {-1}))
+        stmt = stmt.where(in_scope(Office.id, user))
     return list(db.session.scalars(stmt))
 
 
@@ -56,6 +56,7 @@ def office_month():
     office, month = _office_and_month(current_user)
     cards = compute.office_cards(office, month)
     return render_template("scorecards/office.html", office=office, month=month, cards=cards,
+                           commendations=compute.commendations([c.clerk.id for c in cards], office, month),
                            causes=compute.by_root_cause(office, month, with_tickets=True),
                            offices=_offices_for(current_user), factors=compute.FACTORS,
                            may_assess=operations.may_assess(current_user, office),
@@ -124,6 +125,7 @@ def clerk_card(clerk_id: int):
         "scorecards/clerk.html", clerk=clerk, office=office, month=month, card=card, factors=compute.FACTORS,
         complaints=compute.tickets_behind(clerk, office, month, Kind.COMPLAINT),
         errors_=compute.tickets_behind(clerk, office, month, Kind.ERROR),
+        commendations=compute.commendations([clerk.id], office, month),
         follow_ups=compute.follow_ups(clerk, office, month), trend=trend, chart=_chart(trend),
         weights=get_weights(), prev_month=months.shift(month, -1),
         next_month=months.shift(month, 1) if month < months.current(clock.now(), office.timezone) else None,
@@ -174,7 +176,8 @@ def weights():
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        values = {f: request.form.get(f, "") for f in WEIGHT_FIELDS}
+        # A field the form did not send is absent (an optional one then keeps its value), not blank.
+        values = {f: request.form[f] for f in WEIGHT_FIELDS if f in request.form}
         try:
             set_weights(values, clock.now())
         except InvalidInput as exc:
@@ -187,3 +190,6 @@ def weights():
             return redirect(url_for("scorecards.weights"))
     return render_template("scorecards/weights.html", form=form, values=values, errors=errors,
                            fields=WEIGHT_FIELDS), status
+
+
+from . import region_views  # noqa: E402,F401  (the region pages are routes of this blueprint)

@@ -8,12 +8,13 @@ from dataclasses import dataclass
 from sqlalchemy import ColumnElement, Select, and_, exists, func, insert, or_, select
 from sqlalchemy.orm import aliased
 
-from ..authz import full_phone_visible, is_admin, scoped_tickets
+from ..authz import full_phone_visible, in_scope, is_admin, scoped_tickets
+from ..domain import REF_PREFIX
 from ..extensions import db
 from ..models import SearchTerm, Ticket, TicketItem, User
 from .terms import index_terms, normalise, query_terms
 
-_REF = re.compile(r"^[ce]-\d{4}-\d{1,9}$")
+_REF = re.compile(r"^[" + "".join(REF_PREFIX.values()).lower() + r"]-\d{4}-\d{1,9}$")
 _DIGITS = re.compile(r"^\d{4,20}$")
 _ITEM = re.compile(r"^[A-Z0-9]{8,30}$")
 LIMIT = 50
@@ -112,7 +113,7 @@ def _terms(user: User, term: str) -> Select[tuple[int]]:
     stmt = select(SearchTerm.ticket_id).where(SearchTerm.term == term)
     if is_admin(user):
         return stmt
-    return stmt.where(SearchTerm.office_id.in_(user.office_ids or {-1}))
+    return stmt.where(in_scope(SearchTerm.office_id, user))
 
 
 def _rarest(user: User, words: list[str]) -> str:

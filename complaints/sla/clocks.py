@@ -15,7 +15,7 @@ from __future__ import annotations
 import math
 from datetime import datetime, timedelta
 
-from ..domain import State
+from ..domain import CASE_KINDS, State
 from ..models import Deadline, Ticket
 from .calendar import BusinessCalendar
 from .policies import calendar_for, get_policy, prefetch, working_days_for
@@ -61,7 +61,8 @@ def on_transition(ticket: Ticket, event: str, from_state: State | None, to_state
     if from_state is None:  # logged: both policies its clocks need, in one read
         prefetch(ticket.kind, ticket.severity, ticket.channel)
     current = open_deadline(ticket)
-    wanted = CLOCK_FOR_STATE.get(to_state)
+    # A commendation has no stage clock: nobody waits on its verification (nor a reply clock: policy 0).
+    wanted = CLOCK_FOR_STATE.get(to_state) if ticket.kind in CASE_KINDS else None
     if current is not None and current.clock == wanted and from_state is not None and (
         from_state in PAUSED_STATES or to_state in PAUSED_STATES
     ):

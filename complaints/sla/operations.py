@@ -13,7 +13,7 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import delete
 
-from ..domain import Channel, Kind, Severity
+from ..domain import CASE_KINDS, Channel, Kind, Severity
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Holiday, Office, OfficeHours, ReplyPolicy, SlaPolicy
@@ -36,7 +36,7 @@ MAX_MINUTES = 60 * 24 * 365  # a year
 
 def parse_key(kind: str, severity: str) -> tuple[Kind, Severity]:
     errors = {}
-    if kind not in [k.value for k in Kind]:
+    if kind not in [k.value for k in CASE_KINDS]:  # a commendation has no stage clocks
         errors["kind"] = _("Unknown kind.")
     if severity not in [s.value for s in Severity]:
         errors["severity"] = _("Unknown severity.")
@@ -83,7 +83,7 @@ def set_policy(kind: Kind, severity: Severity, raw: Mapping[str, Any], now: date
 
 def parse_reply_key(kind: str, channel: str) -> tuple[Kind, Channel]:
     errors = {}
-    if kind not in [k.value for k in Kind]:
+    if kind not in [k.value for k in CASE_KINDS]:  # nor a reply clock
         errors["kind"] = _("Unknown kind.")
     if channel not in [c.value for c in Channel]:
         errors["channel"] = _("Unknown channel.")

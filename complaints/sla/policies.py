@@ -7,7 +7,7 @@ from datetime import time
 
 from sqlalchemy import and_, literal, select, text, union_all
 
-from ..domain import Channel, Kind, Severity
+from ..domain import CASE_KINDS, Channel, Kind, Severity
 from ..extensions import db
 from ..models import Holiday, NationalDay, Office, OfficeHours, ReplyPolicy, SlaPolicy
 from .calendar import BusinessCalendar, weekly
@@ -100,12 +100,12 @@ def get_policy(kind: Kind, severity: Severity | None) -> Policy:
 
 
 def all_policies() -> list[Policy]:
-    return [get_policy(k, s) for k in Kind for s in Severity]
+    return [get_policy(k, s) for k in CASE_KINDS for s in Severity]  # commendations have no stage clocks
 
 
 # The statutory reply target in working days, per kind, for every channel: (days, escalate after
-# days). 0 days: no reply clock.
-DEFAULT_REPLY: dict[Kind, tuple[int, int]] = {Kind.COMPLAINT: (7, 1), Kind.ERROR: (0, 1)}
+# days). 0 days: no reply clock. A commendation has none, and no policy to change that (not listed).
+DEFAULT_REPLY: dict[Kind, tuple[int, int]] = {Kind.COMPLAINT: (7, 1), Kind.ERROR: (0, 1), Kind.COMMENDATION: (0, 1)}
 MAX_REPLY_DAYS = 60
 MAX_REPLY_ESCALATION_DAYS = 30
 
@@ -136,7 +136,7 @@ def get_reply_policy(kind: Kind, channel: Channel) -> ReplyTarget:
 def all_reply_policies() -> list[ReplyTarget]:
     rows = {(r.kind, r.channel): r for r in db.session.scalars(select(ReplyPolicy))}
     out = []
-    for k in Kind:
+    for k in CASE_KINDS:
         for c in Channel:
             row = rows.get((k, c))
             days, escalate = (row.days, row.escalate_after_days) if row else DEFAULT_REPLY[k]

@@ -14,15 +14,16 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import OperationalError
 
+from ..authz import home_office, office_scope, office_supervisors_clause
 from ..domain import Role
 from ..extensions import db
 from ..mail import outbox
-from ..models import Deadline, Office, OutboxMessage, Reminder, Ticket, User, user_offices
+from ..models import Deadline, Office, OutboxMessage, Reminder, Ticket, User
 from ..models.sla import LEVELS
 from . import messages
 
@@ -116,9 +117,7 @@ def _queue_emails(d: Deadline, level: int, reminder_id: int, now: datetime) -> i
 
 def office_supervisors(office_id: int) -> list[User]:
     return list(db.session.scalars(
-        select(User).join(user_offices, user_offices.c.user_id == User.id)
-        .where(user_offices.c.office_id == office_id, User.role == Role.SUPERVISOR, User.active.is_(True))
-        .order_by(User.id)
+        select(User).where(office_supervisors_clause(office_id), User.active.is_(True)).order_by(User.id)
     ))
 
 
@@ -144,19 +143,19 @@ def recipients(ticket: Ticket, level: str) -> list[User]:
     return list(unique.values())
 
 
-def _overdue(office_ids: set[int], now: datetime):  # noqa: ANN202 - a Select
+def _overdue(office_ids: Select, now: datetime):  # noqa: ANN202 - a Select
     return (select(Ticket, Deadline)
             .join(Deadline, Deadline.ticket_id == Ticket.id)
             .where(Deadline.ended_at.is_(None), Deadline.due_at <= now, Ticket.office_id.in_(office_ids)))
 
 
-def overdue_for(office_ids: set[int], now: datetime, limit: int | None = None) -> list[tuple[Ticket, Deadline]]:
+def overdue_for(office_ids: Select, now: datetime, limit: int | None = None) -> list[tuple[Ticket, Deadline]]:
     """The overdue clocks of the offices, oldest first, stage and reply clocks alike (the digest names each)."""
     rows = db.session.execute(_overdue(office_ids, now).order_by(Deadline.due_at).limit(limit)).all()
     return [(t, d) for t, d in rows]
 
 
-def overdue_count(office_ids: set[int], now: datetime) -> int:
+def overdue_count(office_ids: Select, now: datetime) -> int:
     """Overdue tickets (a complaint late on its stage and its reply clock counts once)."""
     late = _overdue(office_ids, now).with_only_columns(Ticket.id).distinct().subquery()
     return db.session.scalar(select(func.count()).select_from(late)) or 0
@@ -174,10 +173,11 @@ def digest(now: datetime) -> int:
         select(User).where(User.role == Role.SUPERVISOR, User.active.is_(True)).order_by(User.id)
     ).all()
     for sup in supervisors:
-        office_ids = sup.office_ids
-        if not office_ids:
-            continue
-        zone = sup.offices[0].timezone if sup.offices else cfg["TIMEZONE"]
+        office_ids = office_scope(sup)
+        home = home_office(sup)
+        if home is None:
+            continue  # covers no office
+        zone = home.timezone
         local = messages.local(now, zone)
         if local.hour < int(cfg.get("DIGEST_HOUR", 8)):
             continue

@@ -13,7 +13,7 @@ from .. import clock
 from ..admin import operations as admin_ops
 from ..admin.forms import ConfirmForm
 from ..authz import is_admin
-from ..domain import Channel, Kind, Severity
+from ..domain import CASE_KINDS, Channel, Severity
 from ..errors import InvalidInput
 from ..extensions import db
 from ..mail.delivery import error_kind, retry_now
@@ -47,7 +47,7 @@ def _field_errors(form, exc: InvalidInput, mapping: dict[str, str] | None = None
 
 @bp.get("/sla")
 def policies():
-    return render_template("sla/policies.html", policies=all_policies(), kinds=list(Kind),
+    return render_template("sla/policies.html", policies=all_policies(), kinds=list(CASE_KINDS),
                            severities=list(Severity), target=target)
 
 
@@ -82,7 +82,7 @@ def policy_edit(kind: str, severity: str):
 @bp.get("/reply-policies")
 def reply_policies():
     """The statutory reply targets, a row per kind and channel."""
-    return render_template("sla/reply_policies.html", policies=all_reply_policies(), kinds=list(Kind),
+    return render_template("sla/reply_policies.html", policies=all_reply_policies(), kinds=list(CASE_KINDS),
                            channels=list(Channel))
 
 

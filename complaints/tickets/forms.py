@@ -10,7 +10,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from wtforms import (
     BooleanField,
     FieldList,
@@ -23,6 +23,7 @@ from wtforms import (
     TextAreaField,
 )
 
+from ..authz import users_covering
 from ..domain import Product, Role, choices, label
 from ..extensions import db
 from ..formkit import as_choices
@@ -49,9 +50,10 @@ class ItemForm(Form):
 def _eligible_users(f: Field, office: Office | None) -> list[tuple[str, str]]:
     roles = {Role.CLERK: [Role.CLERK], Role.SUPERVISOR: [Role.SUPERVISOR, Role.ADMIN]}.get(f.role, list(Role))
     stmt = select(User).where(User.active.is_(True), User.role.in_(roles)).order_by(User.name)
-    users = db.session.scalars(stmt).all()
     if office is not None:
-        users = [u for u in users if u.role == Role.ADMIN or office.id in u.office_ids]
+        # Admins, and whoever covers the office (one by one or through a region above it).
+        stmt = stmt.where(or_(User.role == Role.ADMIN, User.id.in_(users_covering(office.id))))
+    users = db.session.scalars(stmt).all()
     return [(u.email, f"{u.name} · {label(u.role)}") for u in users]
 
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
@@ -19,6 +19,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 
 from ..admin.operations import find_office
+from ..authz import can_access_office
 from ..domain import Role, label
 from ..errors import InvalidInput
 from ..extensions import db
@@ -43,7 +44,7 @@ def clean(
     office: Office | None,
     now: datetime,
     ticket: Ticket | None = None,
-    allowed_offices: set[int] | None = None,
+    allowed_offices: Callable[[int], bool] | None = None,
     defaults: bool = True,
 ) -> dict[str, Any]:
     """Clean ``raw`` for transition ``t``; unknown fields are refused.
@@ -93,6 +94,8 @@ def clean(
             other, wanted = f.not_when
             errors[f.name] = _("Not allowed when %(field)s is %(value)s.",
                                field=_field_label(t, other), value=label(wanted))
+        elif not present and f.optional_when and _matches(values, raw, f.optional_when):
+            continue  # not asked of this ticket (what went wrong, of a commendation): no default either
         elif not present and f.default is not None and defaults:
             values[f.name] = f.default
         elif not present and (f.required or f.default is not None
@@ -247,13 +250,13 @@ def _datetime(f: Field, value: Any, *, office: Office | None, now: datetime, **_
     return parsed
 
 
-def _office(f: Field, value: Any, *, allowed_offices: set[int] | None, **_ctx: Any) -> Office:
+def _office(f: Field, value: Any, *, allowed_offices: Callable[[int], bool] | None, **_ctx: Any) -> Office:
     if not isinstance(value, str) or len(value) > 32 or "\x00" in value:
         raise _Invalid(_("Unknown office."))
     office = find_office(value.strip())
     if office is None or not office.active:
         raise _Invalid(_("Unknown office."))
-    if allowed_offices is not None and office.id not in allowed_offices:
+    if allowed_offices is not None and not allowed_offices(office.id):
         raise _Invalid(_("You do not cover this office."))
     return office
 
@@ -269,7 +272,7 @@ def _user(f: Field, value: Any, *, office: Office | None, **_ctx: Any) -> User:
             raise _Invalid(_("Must be a clerk."))
     elif f.role == Role.SUPERVISOR and user.role not in (Role.SUPERVISOR, Role.ADMIN):
         raise _Invalid(_("Must be a supervisor or an administrator."))
-    if office is not None and user.role != Role.ADMIN and office.id not in user.office_ids:
+    if office is not None and not can_access_office(user, office.id):
         raise _Invalid(_("Not a member of office %(code)s.", code=office.code))
     return user
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Mapping
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from ..admin.operations import find_office
 from ..authz import can_access_office, can_view_ticket, is_admin
 from ..customers import operations as customer_messages
-from ..domain import Finding, Role, State, label
+from ..domain import Category, Channel, Finding, Kind, Role, State, label
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import IdempotencyKey, Ticket, TicketEvent, TicketItem, User
@@ -71,16 +72,17 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
     t = BY_EVENT["log"]
     if not role_may(t, actor):
         raise Forbidden(_("Your role may not log tickets."))
-    allowed = None if is_admin(actor) else actor.office_ids
+    allowed = None if is_admin(actor) else partial(can_access_office, actor)
     _check_office_scope(raw.get("office"), allowed)
     values = inputs.clean(t, raw, office=None, now=now, allowed_offices=allowed, defaults=defaults)
+    _check_commendation(values)
     office = values["office"]
     year = now.astimezone(ZoneInfo(current_app.config["TIMEZONE"])).year
     ticket = Ticket(
         ref=next_ref(values["kind"], year),  # after every check: a refusal takes no number
         kind=values["kind"],
         channel=values["channel"],
-        category=values["category"],
+        category=values.get("category", Category.OTHER),  # a commendation need not say: the column's default
         office=office,
         office_id=office.id,
         description=values["description"],
@@ -122,12 +124,19 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
     return ticket
 
 
-def _check_office_scope(code: Any, allowed: set[int] | None) -> None:
+def _check_commendation(values: dict[str, Any]) -> None:
+    """A commendation is praise, not a case: the regulator forwards appeals, never praise."""
+    if values["kind"] == Kind.COMMENDATION and values["channel"] == Channel.REGULATOR:
+        message = _("A commendation does not come through the regulator.")
+        raise InvalidInput(_("Some fields are missing or invalid."), {"channel": message})
+
+
+def _check_office_scope(code: Any, allowed: Callable[[int], bool] | None) -> None:
     """Logging for an existing office one does not cover is a scope refusal (403), not bad input."""
     if allowed is None or not isinstance(code, str) or len(code) > 32 or "\x00" in code:
         return  # the input check answers it, field by field
     office = find_office(code.strip())
-    if office is not None and office.active and office.id not in allowed:
+    if office is not None and office.active and not allowed(office.id):
         raise Forbidden(_("You do not cover office %(code)s.", code=office.code))
 
 
@@ -220,6 +229,10 @@ def _not_for_this_ticket(t: Transition, ticket: Ticket) -> str:
             return _("This appeal is already linked to %(ref)s.", ref=ticket.appeal_of.ref)
         if attribute == "compensation_status":
             return compensation.not_allowed(t, ticket)
+        if attribute == "kind":
+            if ticket.kind == Kind.COMMENDATION:
+                return _("A commendation is verified or rejected, not handled as a case.")
+            return _("Only for commendations.")
     return _("Cannot %(event)s this ticket.", event=str(t.label))
 
 
@@ -279,6 +292,13 @@ def _resolve(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> N
     ticket.closed_at = None
 
 
+def _verify_commendation(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) -> None:
+    # The praised clerk is the attributed one: their card lists it beside the highlights factor.
+    ticket.attributed_clerk = v["clerk"]
+    ticket.resolved_at = now
+    ticket.closed_at = now
+
+
 def _clear_judgement(ticket: Ticket) -> None:
     # A reopened ticket stops counting against anyone until it is judged again.
     ticket.finding = None
@@ -322,6 +342,7 @@ def _link_appeal(ticket: Ticket, v: dict[str, Any], now: datetime, actor: User) 
 EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime, User], None]] = {
     "triage": _triage,
     "reject": _reject,
+    "verify_commendation": _verify_commendation,
     "request_info": _note_only,
     "info_received": _note_only,
     "resolve": _resolve,

@@ -3,25 +3,31 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Category, Channel, CompensationStatus, Kind, State, Verdict
+from ..domain import Category, Channel, CompensationStatus, Finding, Kind, RootCause, State, Verdict
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
-from ..models import Compensation, Deadline, Office, Ticket, TicketEvent, TicketItem, User
+from ..models import Compensation, Deadline, Office, Region, Ticket, TicketEvent, TicketItem, User
+from ..regions.tree import offices_below
 from ..textcheck import as_int
 from . import compensation
 
 MAX_PAGE_SIZE = 100
-DUE_FILTERS = ("overdue", "soon")  # soon: past the 75 % warning, not yet overdue
+DUE_FILTERS = ("overdue", "soon", "met", "missed")  # soon: past the 75 % warning, not yet overdue;
+# met, missed: a stage clock (of ``stage``, or any) ended in time or late (the report's links)
+STAGE_CLOCKS = ("triage", "resolve", "follow_up")
 SORTS = ("new", "due", "reply")  # due: the stage clock's due time; reply: the reply clock's
-REPLY_FILTERS = ("soon", "overdue")  # the statutory reply clock: due within REPLY_SOON, or overdue
+REPLY_FILTERS = ("soon", "overdue", "met", "missed")  # the statutory reply clock: due within REPLY_SOON, or
+# overdue; met, missed: ended in time or late
 REPLY_SOON = timedelta(days=7)
 
 
@@ -32,6 +38,7 @@ class QueueFilters:
     category: Category | None = None
     channel: Channel | None = None
     office: Office | None = None
+    region: Region | None = None  # every office below it
     item: str | None = None  # an item number, normalised: exact match
     mine: bool = False  # assigned to the user asking
     due: str | None = None  # the stage clock (triage, resolve, follow-up)
@@ -39,6 +46,15 @@ class QueueFilters:
     appeal: bool = False  # regulator appeals only
     verdict: Verdict | None = None
     compensation: CompensationStatus | None = None
+    # The report's links: logged between two dates (inclusive, the application's time zone), a root cause
+    # of a substantiated ticket, the stage clock of due=met/missed, customer's scores recorded, a
+    # compensation stated and not refused.
+    created_from: date | None = None
+    created_to: date | None = None
+    root_cause: RootCause | None = None
+    stage: str | None = None
+    voice: bool = False
+    compensated: bool = False
     sort: str = "new"
     page: int = 1
     per_page: int = 25
@@ -55,6 +71,8 @@ class QueueFilters:
             args["channel"] = self.channel.value
         if self.office:
             args["office"] = self.office.code
+        if self.region:
+            args["region"] = self.region.code
         if self.item:
             args["item"] = self.item
         if self.mine:
@@ -69,6 +87,16 @@ class QueueFilters:
             args["verdict"] = self.verdict.value
         if self.compensation:
             args["compensation"] = self.compensation.value
+        for name in ("created_from", "created_to"):
+            if getattr(self, name):
+                args[name] = getattr(self, name).isoformat()
+        if self.root_cause:
+            args["root_cause"] = self.root_cause.value
+        if self.stage:
+            args["stage"] = self.stage
+        for name in ("voice", "compensated"):
+            if getattr(self, name):
+                args[name] = "1"
         if self.sort != "new":
             args["sort"] = self.sort
         return args
@@ -83,7 +111,8 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
                                 ("category", Category, _("Unknown category.")),
                                 ("channel", Channel, _("Unknown channel.")),
                                 ("verdict", Verdict, _("Unknown verdict.")),
-                                ("compensation", CompensationStatus, _("Unknown compensation status."))):
+                                ("compensation", CompensationStatus, _("Unknown compensation status.")),
+                                ("root_cause", RootCause, _("Unknown root cause."))):
         value = args.get(name) or None
         if value and value in [m.value for m in enum]:
             setattr(f, name, enum(value))
@@ -98,7 +127,7 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.item = number
         else:
             errors["item"] = _("An item number has 8 to 30 letters and digits.")
-    for name in ("mine", "appeal"):
+    for name in ("mine", "appeal", "voice", "compensated"):
         flag = args.get(name) or None
         if flag:
             if flag in ("1", "true"):
@@ -111,6 +140,12 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
         if office is None:
             errors["office"] = _("Unknown office.")
         f.office = office
+    code = args.get("region") or None
+    if code:
+        region = db.session.scalar(select(Region).where(Region.code == str(code)[:32].upper()))
+        if region is None:
+            errors["region"] = _("Unknown region.")
+        f.region = region
     due = args.get("due") or ("overdue" if args.get("overdue") in ("1", "true") else None)
     if due:
         if due in DUE_FILTERS:
@@ -123,6 +158,22 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.reply = reply
         else:
             errors["reply"] = _("Must be one of: %(choices)s.", choices=", ".join(REPLY_FILTERS))
+    stage = args.get("stage") or None
+    if stage:
+        if stage in STAGE_CLOCKS:
+            f.stage = stage
+        else:
+            errors["stage"] = _("Must be one of: %(choices)s.", choices=", ".join(STAGE_CLOCKS))
+    for name in ("created_from", "created_to"):
+        raw = str(args.get(name) or "")
+        try:
+            day = date.fromisoformat(raw) if len(raw) == 10 and raw[4] == raw[7] == "-" else None
+        except ValueError:
+            day = None
+        if day is not None and 2000 <= day.year < 9999:
+            setattr(f, name, day)
+        elif raw:
+            errors[name] = _("Must be a date such as 2026-11-30.")
     sort = args.get("sort") or "new"
     if sort in SORTS:
         f.sort = sort
@@ -160,12 +211,19 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(reply.due_at <= now)
     elif f.reply == "soon":
         stmt = stmt.where(reply.due_at > now, reply.due_at <= now + REPLY_SOON)
+    elif f.reply in ("met", "missed"):
+        stmt = stmt.where(Ticket.id.in_(select(Deadline.ticket_id).where(Deadline.clock == "reply",
+                                                                        Deadline.outcome == f.reply)))
     if f.due or f.sort == "due":
         stmt = stmt.outerjoin(Deadline, open_clock)
     if f.due == "overdue":
         stmt = stmt.where(Deadline.due_at <= now)
     elif f.due == "soon":
         stmt = stmt.where(Deadline.warn_at <= now, Deadline.due_at > now)
+    elif f.due in ("met", "missed"):
+        ended = select(Deadline.ticket_id).where(
+            Deadline.outcome == f.due, Deadline.clock.in_((f.stage,) if f.stage else STAGE_CLOCKS))
+        stmt = stmt.where(Ticket.id.in_(ended))
     if f.state:
         stmt = stmt.where(Ticket.state == f.state)
     if f.kind:
@@ -187,6 +245,21 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(Ticket.id.in_(select(Compensation.ticket_id).where(having)))
     if f.office:
         stmt = stmt.where(Ticket.office_id == f.office.id)
+    if f.created_from or f.created_to:
+        zone = ZoneInfo(current_app.config["TIMEZONE"])
+        if f.created_from:
+            stmt = stmt.where(Ticket.created_at >= datetime.combine(f.created_from, time.min, zone))
+        if f.created_to:
+            stmt = stmt.where(Ticket.created_at < datetime.combine(f.created_to + timedelta(days=1), time.min, zone))
+    if f.root_cause:
+        stmt = stmt.where(Ticket.root_cause == f.root_cause, Ticket.finding == Finding.SUBSTANTIATED)
+    if f.voice:
+        stmt = stmt.where(Ticket.expectation.is_not(None), Ticket.perception.is_not(None))
+    if f.compensated:
+        stmt = stmt.where(Ticket.id.in_(select(Compensation.ticket_id).where(
+            Compensation.status != CompensationStatus.REFUSED)))
+    if f.region:
+        stmt = stmt.where(Ticket.office_id.in_(offices_below(f.region.id)))
     if f.sort == "reply":
         order: tuple = (reply.due_at.is_(None), reply.due_at, Ticket.id.desc())
     elif f.sort == "due":

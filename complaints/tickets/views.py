@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock
-from ..authz import is_admin, sees_customer_names
-from ..domain import Category, Channel, Kind, Role, State
+from ..authz import home_office, in_scope, is_admin, sees_customer_names
+from ..domain import CASE_KINDS, Category, Channel, Kind, Role, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
@@ -26,7 +26,8 @@ def _user_offices() -> list[Office]:
     if is_admin(current_user):
         return list(db.session.scalars(
             select(Office).where(Office.active.is_(True)).order_by(Office.code)))
-    return [o for o in current_user.offices if o.active]
+    return list(db.session.scalars(select(Office).where(Office.active.is_(True), in_scope(Office.id, current_user))
+                                   .order_by(Office.code)))
 
 
 @bp.get("/")
@@ -36,10 +37,16 @@ def home():
     from ..dashboard import queries as dash
 
     now = clock.now()
-    zone = current_user.offices[0].timezone if current_user.offices else current_app.config["TIMEZONE"]
+    home = home_office(current_user)
+    zone = home.timezone if home else current_app.config["TIMEZONE"]
     logged, waiting = dash.clerk_today(current_user, now, zone)
     overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
-    offices = dash.offices_side_by_side(current_user, now, zone, overview) if current_user.role == Role.ADMIN else []
+    from ..regions.dashboard import regions_of
+
+    regions = regions_of(current_user) if overview else []
+    # An admin of a network with regions starts from its top regions, not a line per office of thousands.
+    offices = dash.offices_side_by_side(current_user, now, zone, overview) \
+        if current_user.role == Role.ADMIN and not regions else []
     weeks = overview.weeks if overview else []
     top = max([1, *[c + e for _w, c, e in weeks]])
     from ..dashboard.casework import casework
@@ -47,7 +54,8 @@ def home():
     work = casework(current_user, now, zone) if overview else None
     replies = dash.replies(current_user, now, zone) if overview else None
     return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview, casework=work,
-                           replies=replies, open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices)
+                           replies=replies, open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices,
+                           regions=regions)
 
 
 @bp.get("/tickets")
@@ -171,8 +179,7 @@ def new():
             operations.check_idempotency_key(token, "idempotency_token")
         except InvalidInput:
             abort(400)
-    kind = request.values.get("kind") if request.values.get("kind") in ("complaint", "error") \
-        else "complaint"
+    kind = request.values.get("kind") if request.values.get("kind") in list(Kind) else "complaint"
     # Most complaints are logged while the customer stands at the counter: "when it happened"
     # starts at now, on the office's clock, and the clerk corrects it when need be.
     from zoneinfo import ZoneInfo
@@ -223,6 +230,8 @@ def detail(ref: str):
     events = allowed_events(ticket, current_user, now)
     # Triage starts from the clerk's choice of what went wrong: the supervisor corrects it if need be.
     current = {"category": ticket.category.value}
+    if ticket.involved_clerk is not None:  # verifying a commendation starts from the clerk the customer named
+        current["clerk"] = ticket.involved_clerk.email
     forms = {
         t.event: form_for(t, office=ticket.office, prefix=t.event, formdata=None, version=ticket.version, ticket=ticket,
                           **{k: v for k, v in current.items() if k in t.field_names()})
@@ -256,10 +265,11 @@ def slip(ref: str):
 
     ticket = queries.get_ticket(ref, current_user)
     d = sla_status.clocks.open_deadline(ticket)
-    policy = get_policy(ticket.kind, ticket.severity)
+    # A commendation has no stage clocks, hence no policy: its slip promises no resolution.
+    policy = get_policy(ticket.kind, ticket.severity) if ticket.kind in CASE_KINDS else None
     done = ticket.state in (State.RESOLVED, State.CLOSED)
     return render_template("tickets/slip.html", ticket=ticket, due_at=d.due_at if d and d.clock == "triage" else None,
-                           resolve_within=target(policy.resolve_minutes, policy.calendar),
+                           resolve_within=target(policy.resolve_minutes, policy.calendar) if policy else None,
                            status_url=current_app.config["BASE_URL"].rstrip("/") + url_for("public.status"),
                            can_look_up=len(phone_last_four(ticket.customer_phone or "")) == 4,
                            outcome=ticket.outcome if done else None, printed_at=clock.now())

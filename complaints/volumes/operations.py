@@ -10,10 +10,8 @@ A month is stored as its first day; it is written ``YYYY-MM`` everywhere else.
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,7 +20,8 @@ from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from ..authz import can_access_office, is_admin
+from ..authz import can_access_office, in_scope, is_admin
+from ..csvimport import BadLine, ImportRefused, read_rows
 from ..domain import Role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
@@ -32,7 +31,6 @@ MAX_ITEMS = 10**12
 CSV_MAX_BYTES = 1 << 20  # 1 MiB
 CSV_MAX_LINES = 50_000
 CSV_HEADER = ("office", "month", "items")
-ERRORS_SHOWN = 20  # bad lines named one by one; the rest are counted
 
 _MONTH = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 # Whole numbers, optionally grouped in thousands with commas: 1234567 or 1,234,567.
@@ -58,7 +56,7 @@ def offices_in_scope(user: User) -> list[Office]:
         return []
     stmt = select(Office).order_by(Office.code)
     if not is_admin(user):
-        stmt = stmt.where(Office.id.in_(user.office_ids or {-1}))
+        stmt = stmt.where(in_scope(Office.id, user))
     return list(db.session.scalars(stmt))
 
 
@@ -269,27 +267,6 @@ def list_figures(user: User, month_value: object, code: str | None, now: datetim
 
 # -- CSV -------------------------------------------------------------------------------------
 
-@dataclass
-class BadLine:
-    line: int
-    reason: str
-
-    def __str__(self) -> str:  # line 0: the file as a whole
-        return _("Line %(line)d: %(reason)s", line=self.line, reason=self.reason) if self.line else self.reason
-
-
-class ImportRefused(InvalidInput):
-    """The CSV was refused: ``bad`` names each bad line (the first ERRORS_SHOWN of them)."""
-
-    def __init__(self, message: str, bad: list[BadLine], total: int | None = None):
-        shown = bad[:ERRORS_SHOWN]
-        total = len(bad) if total is None else total
-        fields = {"file": " ".join(str(b) for b in shown)}
-        super().__init__(message, fields)
-        self.bad = shown
-        self.more = max(0, total - len(shown))
-
-
 def read_csv(user: User, data: bytes, now: datetime) -> dict[Key, int | None]:
     """Check a CSV of ``office,month,items`` (a header row first; UTF-8, with or without a BOM) and
     return its figures; any bad line refuses the whole file, each bad line named with its number.
@@ -298,34 +275,12 @@ def read_csv(user: User, data: bytes, now: datetime) -> dict[Key, int | None]:
     cover is a bad line; the same office and month twice is a bad line.
     """
     require_enterer(user)
-    if len(data) > CSV_MAX_BYTES:
-        raise ImportRefused(_("The file is too large."), [BadLine(0, _("At most 1 MiB."))])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        raise ImportRefused(_("The file is not UTF-8 text."),
-                            [BadLine(data[:exc.start].count(b"\n") + 1,
-                                     _("Not UTF-8 text: save the file as CSV UTF-8 and try again."))]) from None
-    if "\x00" in text:
-        raise ImportRefused(_("The file is not a CSV text file."), [BadLine(1, _("Contains a NUL character."))])
-    lines = text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
-    if lines and not lines[-1]:
-        lines.pop()  # the newline that ends the last line
-    if len(lines) > CSV_MAX_LINES + 1:
-        raise ImportRefused(_("The file has too many lines."),
-                            [BadLine(CSV_MAX_LINES + 2, _("At most %(n)d lines of figures.", n=CSV_MAX_LINES))])
-    # Each line on its own: a stray quote cannot swallow the lines after it, and numbers stay true.
-    rows = [next(csv.reader([line]), []) for line in lines]
-    if not rows or [c.strip().lower() for c in rows[0]] != list(CSV_HEADER):
-        raise ImportRefused(_("The file does not start with its header row."),
-                            [BadLine(1, _("The first line must be: %(header)s", header=",".join(CSV_HEADER)))])
+    rows = read_rows(data, CSV_HEADER, max_bytes=CSV_MAX_BYTES, max_lines=CSV_MAX_LINES)
     codes = {o.code: o for o in db.session.scalars(select(Office))}
     wanted: dict[Key, int | None] = {}
     seen: dict[Key, int] = {}
     bad: list[BadLine] = []
-    for number, row in enumerate(rows[1:], start=2):
-        if not any(cell.strip() for cell in row):
-            continue  # a blank line
+    for number, row in rows:
         if len(row) != 3:
             bad.append(BadLine(number, _("Expected 3 values (office, month, items), found %(n)d.", n=len(row))))
             continue

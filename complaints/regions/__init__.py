@@ -1,0 +1,1 @@
+"""Regions: the tree that offices sit in, who covers which part of it, and its roll-ups."""
