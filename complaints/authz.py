@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from flask import has_request_context, request
-from sqlalchemy import ColumnElement, Select, and_, exists, func, or_, select, true, union
+from sqlalchemy import ColumnElement, Select, String, and_, cast, exists, func, literal, or_, select, true, union
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 
 from .domain import Role, State
 
@@ -31,15 +32,22 @@ def office_scope(user: User) -> Select:
     return union(direct, via_region)
 
 
-def scope_fingerprint(user: User) -> tuple[int, int, int]:
-    """A key that changes when the set of offices a user covers changes (count, sum and sum of
-    squares of their ids, added up in the database): for caches of figures per scope."""
+def scope_fingerprint(user: User) -> str:
+    """A key naming exactly the set of offices a user covers (a digest of their ids in order, listed by
+    the database), for caches of figures per scope: users with the same offices share entries, any
+    change of the set is a new key."""
+    import hashlib
+
     from .extensions import db
 
-    ids = office_scope(user).subquery().c[0]
-    row = db.session.execute(select(func.count(), func.coalesce(func.sum(ids), 0),
-                                    func.coalesce(func.sum(ids * ids), 0))).one()
-    return int(row[0]), int(row[1]), int(row[2])
+    ids = office_scope(user).subquery()
+    ordered = select(ids.c[0].label("id")).order_by(ids.c[0]).subquery()
+    if db.session.get_bind().dialect.name == "postgresql":
+        listed = select(func.string_agg(cast(ordered.c.id, String), aggregate_order_by(literal(","), ordered.c.id)))
+    else:  # SQLite concatenates in the order of the ordered subquery it reads
+        listed = select(func.group_concat(ordered.c.id, ","))
+    text = db.session.scalar(listed) or ""
+    return hashlib.sha256(text.encode()).hexdigest()
 
 
 def home_office(user: User) -> Office | None:

@@ -77,8 +77,11 @@ def test_logged_through_the_api(world, api):
     body = r.get_json()
     assert body["ref"].startswith("P-") and body["kind"] == "commendation" and body["state"] == "new"
     assert body["deadlines"] == {"current": None}  # no stage clock, no reply clock
-    # A category may still be said; the regulator forwards appeals, not praise.
-    assert client.post("/tickets", json=praise(category="counter")).status_code == 201
+    # Nothing went wrong: no category but "other" (the stored default), which reports leave out; the
+    # regulator forwards appeals, not praise.
+    r = client.post("/tickets", json=praise(category="counter"))
+    assert r.status_code == 422 and "category" in r.get_json()["fields"]
+    assert client.post("/tickets", json=praise(category="other")).status_code == 201
     r = client.post("/tickets", json=praise(channel="regulator", regulator_case="SS-1"))
     assert r.status_code == 422 and "channel" in r.get_json()["fields"]
     # The kind filter knows the third kind.
@@ -226,3 +229,22 @@ def test_the_status_page_offers_no_appeal_against_praise(world, client):
     resp = client.post("/status", data={"ref": t.ref, "digits": "5678"})
     assert resp.status_code == 200 and t.ref in resp.text
     assert "12305" not in resp.text.split('class="status-result"')[1].split("</section>")[0]
+
+
+def test_an_appeal_cannot_escalate_a_commendation(world, api):
+    """Praise is nothing to appeal against: naming it answers as an unknown reference does, and it is never
+    offered as a candidate original."""
+    from complaints.tickets.appeals import candidates
+    from tests.conftest import complaint_body
+
+    p = logged(world, customer_name="王先生", customer_phone="13900001111")
+    sup = api(world.sup_a)
+    appeal = complaint_body(channel="regulator", regulator_case="YZSS-2026-0417", customer_phone="13900001111")
+    r = sup.post("/tickets", json={**appeal, "appeal_of": p.ref})
+    assert r.status_code == 422 and "appeal_of" in r.get_json()["fields"]
+    unlinked = sup.post("/tickets", json=appeal).get_json()
+    r = sup.post(f"/tickets/{unlinked['ref']}/events",
+                 json={"event": "link_appeal", "version": unlinked["version"], "original": p.ref})
+    assert r.status_code == 422
+    ticket = db.session.scalar(db.select(Ticket).where(Ticket.ref == unlinked["ref"]))
+    assert p.id not in {t.id for t in candidates(ticket, world.sup_a)}

@@ -4,7 +4,7 @@ search, reminders), the region dashboard and the admin pages."""
 from __future__ import annotations
 
 import io
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from flask_babel import force_locale
@@ -313,3 +313,73 @@ def test_the_region_page_lists_improvement_actions_of_the_offices_below(shanghai
     assert "窗口礼仪辅导" in xh and "资费培训" not in xh
     city = login(shanghai["city"]).get("/regions/SH").text
     assert "窗口礼仪辅导" in city and "资费培训" in city
+
+
+def test_a_valid_csv_imports_whatever_the_order_of_its_lines(world):
+    """XX → RR → PP becomes RR → PP → XX: moving XX first would be checked against a half-changed tree."""
+    xx = tree.add_region("XX", "XX", None)
+    rr = tree.add_region("RR", "RR", xx)
+    tree.add_region("PP", "PP", rr)
+    db.session.commit()
+    result = ops.import_csv(b"code,name,parent_code\nXX,XX,PP\nRR,RR,\n")
+    assert result.changed == 2
+    assert ("RR", "XX", 2) in links() and links() == closure_from_parents()
+
+
+def test_the_tree_has_a_depth_limit(world):
+    chain = ["code,name,parent_code"] + [f"L{i:02d},第{i}级,{f'L{i - 1:02d}' if i else ''}"
+                                         for i in range(tree.MAX_LEVELS + 1)]
+    with pytest.raises(ops.ImportRefused) as refused, force_locale("en"):
+        ops.import_csv("\n".join(chain).encode())
+    assert [b.line for b in refused.value.bad] == [tree.MAX_LEVELS + 2]
+    assert "deeper than 10" in refused.value.bad[0].reason
+    db.session.rollback()
+    ops.import_csv("\n".join(chain[:-1]).encode())  # exactly MAX_LEVELS levels: fine
+    bottom = db.session.scalar(select(Region).where(Region.code == f"L{tree.MAX_LEVELS - 1:02d}"))
+    with pytest.raises(Conflict):
+        tree.add_region("TOO-DEEP", "x", bottom)
+    other = tree.add_region("TOP2", "y", None)
+    tree.add_region("TOP2-1", "z", other)
+    with pytest.raises(Conflict):
+        tree.move_region(other, bottom)
+
+
+def test_a_region_whose_supervisors_cover_nothing_else_is_not_deleted(world, api):
+    empty = tree.add_region("EMPTY", "空区", None)
+    tree.add_region("OTHER", "另一区", None)
+    create_user("rs@example.com", "区主管", "supervisor", [], PASSWORD, regions=["EMPTY"])
+    create_user("both@example.com", "双区主管", "supervisor", [], PASSWORD, regions=["EMPTY", "OTHER"])
+    db.session.commit()
+    with pytest.raises(Conflict) as refused:
+        tree.delete_region(empty)
+    assert "rs@example.com" in refused.value.message and "both@example.com" not in refused.value.message
+    db.session.rollback()
+    assert api(world.admin).patch("/users/rs@example.com", json={"regions": ["OTHER"]}).status_code == 200
+    tree.delete_region(db.session.scalar(select(Region).where(Region.code == "EMPTY")))
+    db.session.commit()
+
+
+def test_the_dashboard_cache_never_serves_one_scope_to_another(world):
+    """Two supervisors whose office ids have the same count, sum and sum of squares ({1,5,6} and {2,3,7})
+    once shared the weekly chart's cache; the key now names the set exactly."""
+    from complaints.authz import scope_fingerprint
+    from complaints.dashboard import queries as dash
+    from complaints.tickets.operations import log_ticket
+    from tests.conftest import complaint_body
+
+    offices = {world.office_a.id: world.office_a, world.office_b.id: world.office_b}
+    for i in range(3, 8):
+        office = create_office(f"SH-09{i:02d}", f"测试营业部{i}")
+        offices[office.id] = office
+    assert sorted(offices) == list(range(1, 8))
+    x = create_user("x@example.com", "甲", "supervisor", [offices[i].code for i in (1, 5, 6)], PASSWORD)
+    y = create_user("y@example.com", "乙", "supervisor", [offices[i].code for i in (2, 3, 7)], PASSWORD)
+    db.session.commit()
+    assert scope_fingerprint(x) != scope_fingerprint(y)
+    now = datetime.now(UTC)
+    for n in range(4):
+        log_ticket(world.sup_a, complaint_body("SH-0101", occurred_at=(now - timedelta(days=16)).isoformat()),
+                   now=now - timedelta(days=15, minutes=n))
+    db.session.commit()
+    assert sum(c for _w, c, _e in dash.overview(x, now, "Asia/Shanghai").weeks) == 4
+    assert sum(c for _w, c, _e in dash.overview(y, now, "Asia/Shanghai").weeks) == 0

@@ -142,6 +142,8 @@ def import_csv(data: bytes) -> ImportResult:
             bad.append(BadLine(number, _("No region with the code “%(code)s” here or in the file.", code=parent)))
     if not bad:
         bad.extend(_loops(lines, regions, set(offices)))
+    if not bad:
+        bad.extend(_too_deep(lines, regions, set(offices)))
     if bad:
         raise ImportRefused(_("Some lines are wrong: nothing was saved."), sorted(bad, key=lambda b: b.line))
     if not lines:
@@ -149,51 +151,74 @@ def import_csv(data: bytes) -> ImportResult:
     return _apply(lines, regions, offices)
 
 
-def _final_parent(code: str, lines: dict[str, tuple[int, str, str]], regions: dict[str, Region]) -> str | None:
-    if code in lines:
-        return lines[code][2] or None
-    region = regions.get(code)
-    if region is None or region.parent_id is None:
-        return None
-    return next((c for c, r in regions.items() if r.id == region.parent_id), None)
+def _final_parents(lines: dict[str, tuple[int, str, str]], regions: dict[str, Region]) -> dict[str, str | None]:
+    """Each region's parent code once the file is applied: the file's word, else the tree's."""
+    codes = {r.id: c for c, r in regions.items()}
+    final: dict[str, str | None] = {c: codes.get(r.parent_id) if r.parent_id else None for c, r in regions.items()}
+    final.update({c: (p or None) for c, (_n, _nm, p) in lines.items()})
+    return final
 
 
 def _loops(lines: dict[str, tuple[int, str, str]], regions: dict[str, Region], offices: set[str]) -> list[BadLine]:
     """Lines whose region would end up below itself once the whole file is applied."""
+    final = _final_parents(lines, regions)
     bad = []
     for code, (number, _n, _p) in lines.items():
         if code in offices:
             continue
         seen: set[str] = set()
-        up = _final_parent(code, lines, regions)
+        up = final.get(code)
         while up is not None and up not in seen:  # a loop higher up is named on its own lines
             if up == code:
                 bad.append(BadLine(number, _("%(code)s would end up below itself.", code=code)))
                 break
             seen.add(up)
-            up = _final_parent(up, lines, regions)
+            up = final.get(up)
     return bad
+
+
+def _final_level(code: str, final: dict[str, str | None]) -> int:
+    """How many regions will be above ``code`` once the file is applied (the file has no loops)."""
+    n, up = 0, final.get(code)
+    while up is not None and n <= tree.MAX_LEVELS:
+        n, up = n + 1, final.get(up)
+    return n
+
+
+def _too_deep(lines: dict[str, tuple[int, str, str]], regions: dict[str, Region], offices: set[str]) -> list[BadLine]:
+    """Lines whose region would sit deeper than the tree allows (regions the file does not name move
+    with their parents, so every region of the final tree is checked)."""
+    final = _final_parents(lines, regions)
+    codes = set(regions) | {c for c in lines if c not in offices}
+    deep = {c for c in codes if _final_level(c, final) + 1 > tree.MAX_LEVELS}
+    if not deep:
+        return []
+    # Name the file's lines that put a region too deep, or else the first line above one that is.
+    named = [BadLine(n, _("%(code)s would sit deeper than %(max)d levels of regions.", code=c, max=tree.MAX_LEVELS))
+             for c, (n, _nm, _p) in lines.items() if c in deep]
+    return named or [BadLine(min(n for n, _nm, _p in lines.values()),
+                             _("The tree would be deeper than %(n)d levels of regions.", n=tree.MAX_LEVELS))]
 
 
 def _apply(lines: dict[str, tuple[int, str, str]], regions: dict[str, Region],
            offices: dict[str, Office]) -> ImportResult:
     result = ImportResult()
-    pending = {c: v for c, v in lines.items() if c not in offices}
-    # Make and move regions parents first: a line waits until its parent is in place.
-    while pending:
-        ready = [c for c, (_l, _n, p) in pending.items() if not p or p not in pending]
-        for code in sorted(ready, key=lambda c: pending[c][0]):
-            _number, name, parent_code = pending.pop(code)
-            parent = regions[parent_code] if parent_code else None
-            region = regions.get(code)
-            if region is None:
-                regions[code] = tree.add_region(code, name, parent)
-                result.created += 1
-            else:
-                if region.name != name or region.parent_id != (parent.id if parent else None):
-                    result.changed += 1
-                tree.move_region(region, parent)
-                region.name = name
+    # Shallowest first in the final tree: when a region is made or moved, every region above its new
+    # place is already where the file puts it, so no move is checked against a half-changed tree.
+    wanted = [c for c in lines if c not in offices]
+    final = _final_parents(lines, regions)
+    for code in sorted(wanted, key=lambda c: (_final_level(c, final), lines[c][0])):
+        _number, name, parent_code = lines[code]
+        parent = regions[parent_code] if parent_code else None
+        region = regions.get(code)
+        if region is None:
+            regions[code] = tree.add_region(code, name, parent)
+            result.created += 1
+        else:
+            if region.name != name or region.parent_id != (parent.id if parent else None):
+                result.changed += 1
+            tree.move_region(region, parent)
+            region.name = name
     for code, (_number, _nm, parent_code) in lines.items():
         office = offices.get(code)
         if office is not None and office.region_id != regions[parent_code].id:

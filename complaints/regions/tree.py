@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import Select, delete, func, insert, literal, select, true
+from sqlalchemy import Select, delete, exists, func, insert, literal, select, true
 
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
@@ -25,9 +25,28 @@ def lock_tree() -> None:
         db.session.execute(select(func.pg_advisory_xact_lock(TREE_LOCK)))
 
 
+MAX_LEVELS = 10  # province, city, district, street... with room to spare; the closure grows with depth squared
+
+
+def level(region_id: int) -> int:
+    """How many regions are above ``region_id`` (0 at the top of the tree)."""
+    return db.session.scalar(select(func.max(RegionLink.depth)).where(RegionLink.descendant_id == region_id)) or 0
+
+
+def height(region_id: int) -> int:
+    """How many levels of regions hang below ``region_id`` (0: none)."""
+    return db.session.scalar(select(func.max(RegionLink.depth)).where(RegionLink.ancestor_id == region_id)) or 0
+
+
+def _too_deep() -> Conflict:
+    return Conflict(_("The tree would be deeper than %(n)d levels of regions.", n=MAX_LEVELS))
+
+
 def add_region(code: str, name: str, parent: Region | None) -> Region:
     """A new region under ``parent`` (None: a top-level region), with its closure rows."""
     lock_tree()
+    if parent is not None and level(parent.id) + 2 > MAX_LEVELS:
+        raise _too_deep()
     region = Region(code=code, name=name, parent_id=parent.id if parent else None)
     db.session.add(region)
     db.session.flush()
@@ -58,6 +77,8 @@ def move_region(region: Region, parent: Region | None) -> None:
         raise Conflict(_("A region cannot be moved below itself."))
     if region.parent_id == (parent.id if parent else None):
         return
+    if parent is not None and level(parent.id) + 2 + height(region.id) > MAX_LEVELS:
+        raise _too_deep()
     below = subtree_ids(region.id)
     # Cut every link from above the region into its subtree, then link the new ancestors to it.
     db.session.execute(delete(RegionLink).where(
@@ -79,8 +100,24 @@ def delete_region(region: Region) -> None:
         raise Conflict(_("This region has regions below it: move or delete them first."))
     if db.session.scalar(select(func.count()).select_from(Office).where(Office.region_id == region.id)):
         raise Conflict(_("Offices sit in this region: move them first."))
+    stranded = db.session.scalars(_only_here(region.id)).all()
+    if stranded:
+        raise Conflict(_("These supervisors cover nothing but this region: give them other offices or regions "
+                         "first: %(names)s", names=", ".join(stranded[:10])))
     db.session.delete(region)
     db.session.flush()
+
+
+def _only_here(region_id: int) -> Select:
+    """The emails of the users assigned to ``region_id`` and to no other region or office."""
+    from ..models import User, user_offices, user_regions
+
+    elsewhere = user_regions.alias("elsewhere")
+    return (select(User.email).join(user_regions, user_regions.c.user_id == User.id)
+            .where(user_regions.c.region_id == region_id,
+                   ~exists().where(elsewhere.c.user_id == User.id, elsewhere.c.region_id != region_id),
+                   ~exists().where(user_offices.c.user_id == User.id))
+            .order_by(User.email))
 
 
 def offices_below(region_id: int) -> Select:

@@ -36,7 +36,7 @@ from sqlalchemy import (
 )
 
 from ..authz import can_access_office, is_admin, office_scope
-from ..domain import Channel, CompensationStatus, Finding, Kind, Role, Verdict
+from ..domain import CASE_KINDS, Channel, CompensationStatus, Finding, Kind, Role, Verdict
 from ..errors import Forbidden
 from ..extensions import db
 from ..models import Compensation, Deadline, Office, OfficeVolume, RegionLink, Ticket, User, user_regions
@@ -224,8 +224,9 @@ def _counts(out: list[Figures], ranges: list[tuple]) -> None:
     for i, kind, category, channel, cause, n, valid, not_valid, scored_n, expectation, perception, *paid in (
             db.session.execute(_union(parts))):
         f = out[i]
-        for counts, key in ((f.by_kind, kind), (f.by_category, category), (f.by_channel, channel),
-                            (f.by_root_cause, cause)):
+        # What went wrong is a case's: praise is left out of the categories (it is stored as "other").
+        for counts, key in ((f.by_kind, kind), (f.by_category, category if kind in CASE_KINDS else None),
+                            (f.by_channel, channel), (f.by_root_cause, cause)):
             if key is not None:
                 counts[str(key)] = counts.get(str(key), 0) + n
         if str(channel) == Channel.REGULATOR:
@@ -247,7 +248,9 @@ def _clocks(out: list[Figures], ranges: list[tuple], now: datetime) -> None:
     open_late = and_(Deadline.ended_at.is_(None), Deadline.due_at <= now)
     wanted = or_(and_(Deadline.clock == "reply", Ticket.kind == Kind.COMPLAINT),
                  and_(Deadline.clock.in_(STAGES), Deadline.outcome.in_(("met", "missed"))))
-    parts = [select(literal(i), Deadline.clock, Deadline.outcome, func.count(), func.count().filter(open_late))
+    # Tickets, not clocks: a reopened ticket's second resolve clock is the same ticket in the linked list.
+    tickets = func.count(func.distinct(Deadline.ticket_id))
+    parts = [select(literal(i), Deadline.clock, Deadline.outcome, tickets, tickets.filter(open_late))
              .join(Ticket, Ticket.id == Deadline.ticket_id).where(*logged, wanted)
              .group_by(Deadline.clock, Deadline.outcome) for i, logged in enumerate(ranges)]
     for i, clock, outcome, n, late in db.session.execute(_union(parts)):

@@ -67,7 +67,7 @@ def sections(report: Report) -> list[Section]:
              for k in Kind]
     kinds.append(_row(r, "total", _l("All tickets"), COUNT, lambda f: f.total, {}))
     categories = [_row(r, c.value, label(c), COUNT, lambda f, c=c: f.by_category.get(c.value, 0),
-                       {"category": c.value}) for c in Category]
+                       {"category": c.value, "cases": "1"}) for c in Category]
     channels = [_row(r, c.value, label(c), COUNT, lambda f, c=c: f.by_channel.get(c.value, 0),
                      {"channel": c.value}) for c in Channel]
     causes = [_row(r, c.value, label(c), COUNT, lambda f, c=c: f.by_root_cause.get(c.value, 0),

@@ -17,7 +17,7 @@ from flask_babel import gettext as _
 from sqlalchemy import or_, select
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Channel
+from ..domain import CASE_KINDS, Channel
 from ..errors import InvalidInput
 from ..extensions import db
 from ..models import Ticket, TicketItem, User
@@ -32,8 +32,9 @@ def link(appeal: Ticket, original: Ticket, *, field: str, items: Iterable[dict[s
     shared_item = bool(numbers) and db.session.scalar(
         select(TicketItem.id).where(TicketItem.ticket_id == original.id, TicketItem.number.in_(numbers)).limit(1)
     ) is not None
-    if not (same_phone or shared_item):
-        # Word for word what an unknown reference gets (inputs._ticket for a field with any_office): another office's
+    if not (same_phone or shared_item) or original.kind not in CASE_KINDS:
+        # Praise is nothing to appeal against. Word for word what an unknown reference gets (inputs._ticket
+        # for a field with any_office): another office's
         # reference without a match tells nothing about that ticket, not even that it exists.
         raise _refuse(field, not_the_same_case())
     # Only now, the customer's case being the same, may the answer say what the ticket is.
@@ -76,7 +77,7 @@ def candidates(appeal: Ticket, user: User) -> list[Ticket]:
         return []
     return list(db.session.scalars(
         scoped_tickets(select(Ticket), user)
-        .where(or_(*same), Ticket.channel != Channel.REGULATOR, Ticket.id != appeal.id)
+        .where(or_(*same), Ticket.channel != Channel.REGULATOR, Ticket.kind.in_(CASE_KINDS), Ticket.id != appeal.id)
         .order_by(Ticket.id.desc()).limit(CANDIDATES)))
 
 

@@ -126,9 +126,14 @@ def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: 
 
 def _check_commendation(values: dict[str, Any]) -> None:
     """A commendation is praise, not a case: the regulator forwards appeals, never praise."""
-    if values["kind"] == Kind.COMMENDATION and values["channel"] == Channel.REGULATOR:
+    if values["kind"] != Kind.COMMENDATION:
+        return
+    if values["channel"] == Channel.REGULATOR:
         message = _("A commendation does not come through the regulator.")
         raise InvalidInput(_("Some fields are missing or invalid."), {"channel": message})
+    if values.get("category") not in (None, Category.OTHER):  # nothing went wrong: no category to count
+        raise InvalidInput(_("Some fields are missing or invalid."),
+                           {"category": _("A commendation names no category: leave it empty.")})
 
 
 def _check_office_scope(code: Any, allowed: Callable[[int], bool] | None) -> None:

@@ -13,7 +13,7 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import Category, Channel, CompensationStatus, Finding, Kind, RootCause, State, Verdict
+from ..domain import CASE_KINDS, Category, Channel, CompensationStatus, Finding, Kind, RootCause, State, Verdict
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Compensation, Deadline, Office, Region, Ticket, TicketEvent, TicketItem, User
@@ -41,6 +41,7 @@ class QueueFilters:
     region: Region | None = None  # every office below it
     item: str | None = None  # an item number, normalised: exact match
     mine: bool = False  # assigned to the user asking
+    cases: bool = False  # complaints and errors only (no commendations)
     due: str | None = None  # the stage clock (triage, resolve, follow-up)
     reply: str | None = None  # the reply clock
     appeal: bool = False  # regulator appeals only
@@ -77,6 +78,8 @@ class QueueFilters:
             args["item"] = self.item
         if self.mine:
             args["mine"] = "1"
+        if self.cases:
+            args["cases"] = "1"
         if self.due:
             args["due"] = self.due
         if self.reply:
@@ -127,7 +130,7 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.item = number
         else:
             errors["item"] = _("An item number has 8 to 30 letters and digits.")
-    for name in ("mine", "appeal", "voice", "compensated"):
+    for name in ("mine", "cases", "appeal", "voice", "compensated"):
         flag = args.get(name) or None
         if flag:
             if flag in ("1", "true"):
@@ -238,6 +241,8 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
         stmt = stmt.where(Ticket.assignee_id == user.id)
     if f.appeal:
         stmt = stmt.where(Ticket.channel == Channel.REGULATOR)
+    if f.cases:
+        stmt = stmt.where(Ticket.kind.in_(CASE_KINDS))
     if f.verdict:
         stmt = stmt.where(Ticket.verdict == f.verdict)
     if f.compensation:
