@@ -87,10 +87,11 @@ def _figures(members: Select, now: datetime, month_start: datetime) -> dict[int,
         .group_by(m.c.key))
     put("valid_appeals", by_key.where(Ticket.created_at >= month_start, Ticket.channel == Channel.REGULATOR,
                                       Ticket.verdict == Verdict.VALID).group_by(m.c.key))
-    put("overdue", select(m.c.key, func.count(func.distinct(Ticket.id))).select_from(Ticket)
+    # A ticket runs at most one stage clock, and only while open: count(*) over open tickets' clocks.
+    put("overdue", select(m.c.key, func.count()).select_from(Ticket)
         .join(m, m.c.office_id == Ticket.office_id)
         .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None), Deadline.clock != "reply"))
-        .where(Deadline.due_at <= now).group_by(m.c.key))
+        .where(Deadline.due_at <= now, Ticket.state.in_(OPEN_STATES)).group_by(m.c.key))
     put("offices", select(m.c.key, func.count()).group_by(m.c.key))
     return out
 
