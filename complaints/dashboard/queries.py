@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app
-from sqlalchemy import and_, exists, func, literal, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, union_all
 
 from ..authz import is_admin, mask_phone, scope_fingerprint, scoped_tickets, sees_full_phone, tel_uri
 from ..domain import CASE_KINDS, Category, Kind, Role, State
@@ -53,6 +53,24 @@ def _in_scope(user: User, open_only: bool = False) -> list:
     return [Deadline.ticket_id.in_(tickets.scalar_subquery())]
 
 
+def _ended_since(user: User, since: datetime, which: ColumnElement[bool]) -> dict[str, int]:
+    """Clocks met and missed since ``since`` in the user's offices, by outcome.
+
+    The month's ended clocks of the whole network (an index range) are read first and then matched to
+    the user's tickets: a region supervisor's offices are a subquery whose size the planner cannot
+    guess, and it would otherwise probe the clocks of every ticket of a province one by one
+    (1,000 offices, 1M tickets: 3.6 s, against 0.3 s this way)."""
+    ended = Deadline.ended_at >= since, Deadline.outcome.in_(("met", "missed")), which
+    if is_admin(user):
+        stmt = select(Deadline.outcome, func.count()).where(*ended).group_by(Deadline.outcome)
+    else:
+        cte = (select(Deadline.ticket_id, Deadline.outcome).where(*ended).cte("ended")
+               .prefix_with("MATERIALIZED", dialect="postgresql"))
+        stmt = scoped_tickets(select(cte.c.outcome, func.count()).select_from(cte)
+                              .join(Ticket, Ticket.id == cte.c.ticket_id), user).group_by(cte.c.outcome)
+    return dict(db.session.execute(stmt).all())
+
+
 def overview(user: User, now: datetime, zone: str) -> Overview:
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
@@ -71,11 +89,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
         select(func.count().filter(Deadline.due_at <= now), func.count().filter(Deadline.due_at > now))
         .where(open_clock, Deadline.due_at < day_end)).one()  # one pass over the clocks due by tonight
     o.overdue, o.due_today = overdue or 0, due_today or 0
-    outcomes = dict(db.session.execute(
-        select(Deadline.outcome, func.count()).where(
-            Deadline.ended_at >= month_start, Deadline.outcome.in_(("met", "missed")),
-            Deadline.clock != "reply", *_in_scope(user)).group_by(Deadline.outcome)
-    ).all())
+    outcomes = _ended_since(user, month_start, Deadline.clock != "reply")
     o.met, o.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
     # Complaints and errors per week (weeks start on Monday, local time), the last 12.
     this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -112,10 +126,7 @@ def replies(user: User, now: datetime, zone: str) -> Replies:
     r.due_soon = db.session.scalar(select(func.count()).select_from(Deadline).where(
         Deadline.ended_at.is_(None), Deadline.clock == "reply", Deadline.due_at > now,
         Deadline.due_at <= now + REPLY_SOON, *_in_scope(user))) or 0
-    outcomes = dict(db.session.execute(
-        select(Deadline.outcome, func.count()).where(
-            Deadline.ended_at >= _month_start(now, zone), Deadline.outcome.in_(("met", "missed")),
-            Deadline.clock == "reply", *_in_scope(user)).group_by(Deadline.outcome)).all())
+    outcomes = _ended_since(user, _month_start(now, zone), Deadline.clock == "reply")
     r.met, r.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
     return r
 
