@@ -12,6 +12,7 @@ from .domain import Role, State
 
 if TYPE_CHECKING:
     from .models import Office, Ticket, User
+    from .regions.tree import Unit
 
 
 def is_admin(user: User) -> bool:
@@ -62,6 +63,14 @@ def home_office(user: User) -> Office | None:
     return db.session.scalar(select(Office).where(Office.id.in_(office_scope(user))).order_by(Office.code).limit(1))
 
 
+def user_timezone(user: User) -> str:
+    """The time zone of the user's pages and figures: their home office's, else the application's."""
+    from flask import current_app
+
+    home = home_office(user)
+    return home.timezone if home is not None else current_app.config["TIMEZONE"]
+
+
 def office_supervisors_clause(office_id: int) -> ColumnElement[bool]:
     """The User rows that are supervisors covering ``office_id``, directly or through a region above it."""
     from .models import User
@@ -86,6 +95,34 @@ def in_scope(column: ColumnElement, user: User) -> ColumnElement[bool]:
     if is_admin(user):
         return true()
     return column.in_(office_scope(user))
+
+
+def regions_covered(user: User) -> Select:
+    """The ids of the regions a user covers whole: those assigned to them and every region below."""
+    from .models import RegionLink, user_regions
+
+    return (select(RegionLink.descendant_id).join(user_regions, user_regions.c.region_id == RegionLink.ancestor_id)
+            .where(user_regions.c.user_id == user.id))
+
+
+def covers_unit(user: User, unit: Unit) -> bool:
+    """Whether the user may read figures of a whole unit (report, region scorecard): admins every unit;
+    a supervisor an office they cover, or a region all of whose offices they cover (a region with an
+    office outside their scope is refused; an empty one goes to whoever is assigned to it or above it);
+    clerks none. One query."""
+    from .extensions import db
+    from .models import Office
+
+    if is_admin(user):
+        return True
+    if user.role != Role.SUPERVISOR:
+        return False
+    if unit.kind == "office":
+        return can_access_office(user, unit.id)
+    ids = unit.office_ids()
+    outside = exists().where(Office.id.in_(ids), Office.id.not_in(office_scope(user)))
+    assigned = literal(unit.id).in_(regions_covered(user))
+    return bool(db.session.scalar(select(and_(~outside, or_(exists().where(Office.id.in_(ids)), assigned)))))
 
 
 def can_access_office(user: User, office_id: int) -> bool:

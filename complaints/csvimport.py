@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 from dataclasses import dataclass
+from typing import Any
 
 from flask_babel import gettext as _
 
@@ -36,6 +37,16 @@ class ImportRefused(InvalidInput):
         super().__init__(message, fields)
         self.bad = shown
         self.more = max(0, total - len(shown))
+
+
+def uploaded(form: Any, max_bytes: int) -> bytes:
+    """The bytes of the form's ``file`` (one more than ``max_bytes`` at most, so that too large is
+    seen); a post without a file is refused as a bad file, its message beside the field."""
+    upload = form.file.data
+    if not upload or not getattr(upload, "filename", ""):
+        form.file.errors = [_("Choose a CSV file.")]
+        raise ImportRefused(_("Choose a CSV file."), [])
+    return upload.stream.read(max_bytes + 1)
 
 
 def read_rows(data: bytes, header: tuple[str, ...], *, max_bytes: int, max_lines: int) -> list[tuple[int, list[str]]]:

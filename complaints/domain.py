@@ -37,6 +37,10 @@ class State(StrEnum):
     CLOSED = "closed"
 
 
+# The states of a ticket still being worked on: those that run a stage clock, counted as "open".
+OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)
+
+
 class Severity(StrEnum):
     LOW = "low"
     MEDIUM = "medium"

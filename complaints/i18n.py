@@ -27,9 +27,7 @@ def select_locale() -> str:
 
 def select_timezone() -> str:
     if not g.get("database_down") and current_user and getattr(current_user, "is_authenticated", False):
-        from .authz import home_office
+        from .authz import user_timezone
 
-        home = home_office(current_user)
-        if home is not None:
-            return home.timezone
+        return user_timezone(current_user)
     return current_app.config["TIMEZONE"]

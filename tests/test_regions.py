@@ -147,7 +147,8 @@ def test_region_dashboard_rolls_up_and_links_down(shanghai, world, make_ticket, 
     assert login(world.sup_a).get("/regions/SH-XH").status_code == 403
     assert login(world.clerk_a).get("/regions/SH-XH").status_code == 403
     assert login(world.admin).get("/regions/NOPE").status_code == 404
-    assert "SH" in login(shanghai["city"]).get("/regions").text
+    listed = login(shanghai["city"]).get("/regions").text
+    assert 'href="/regions/SH"' in listed and 'href="/regions/BJ"' not in listed
 
 
 CSV = ("code,name,parent_code\n"

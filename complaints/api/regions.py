@@ -2,24 +2,24 @@
 
 from __future__ import annotations
 
-from flask import current_app, jsonify
+from flask import jsonify
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import aliased
 
 from .. import clock
-from ..authz import home_office, is_admin
+from ..authz import is_admin, regions_covered, user_timezone
 from ..domain import Role
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
-from ..models import Office, Region, RegionLink, user_regions
+from ..models import Office, Region, RegionLink
 from ..regions import dashboard
 from ..regions import operations as ops
 from . import api_user, bp, json_body, require_admin
 
 
-def _region_dict(r: Region, parents: dict[int, str], offices: dict[int, int]) -> dict:
-    return {"code": r.code, "name": r.name, "parent": parents.get(r.parent_id) if r.parent_id else None,
-            "offices": offices.get(r.id, 0)}
+def _region_dict(r: Region, parent: str | None, offices: dict[int, int]) -> dict:
+    return {"code": r.code, "name": r.name, "parent": parent, "offices": offices.get(r.id, 0)}
 
 
 @bp.get("/regions")
@@ -28,19 +28,17 @@ def list_regions():
     user = api_user()
     if user.role == Role.CLERK:
         raise Forbidden(_("Only supervisors and administrators read the region tree."))
-    stmt = select(Region).order_by(Region.code)
+    parent = aliased(Region)
+    stmt = select(Region, parent.code).outerjoin(parent, parent.id == Region.parent_id).order_by(Region.code)
     if not is_admin(user):
-        stmt = stmt.where(Region.id.in_(
-            select(RegionLink.descendant_id).join(user_regions, user_regions.c.region_id == RegionLink.ancestor_id)
-            .where(user_regions.c.user_id == user.id)))
-    regions = list(db.session.scalars(stmt))
-    ids = [r.id for r in regions]
-    codes = dict(db.session.execute(select(Region.id, Region.code)).all())
+        stmt = stmt.where(Region.id.in_(regions_covered(user)))
+    rows = db.session.execute(stmt).all()
+    ids = [r.id for r, _p in rows]
     below = dict(db.session.execute(
         select(RegionLink.ancestor_id, func.count(Office.id))
         .join(Office, Office.region_id == RegionLink.descendant_id)
         .where(RegionLink.ancestor_id.in_(ids)).group_by(RegionLink.ancestor_id)).all()) if ids else {}
-    return jsonify({"regions": [_region_dict(r, codes, below) for r in regions]})
+    return jsonify({"regions": [_region_dict(r, parent_code, below) for r, parent_code in rows]})
 
 
 @bp.post("/regions")
@@ -80,9 +78,7 @@ def get_region(code: str):
     region = ops.region_by_code(code)
     if not dashboard.may_see_region(user, region.id):
         raise Forbidden(_("You do not cover this region."))
-    home = home_office(user)
-    zone = home.timezone if home else current_app.config["TIMEZONE"]
-    r = dashboard.rollup(region, clock.now(), zone)
+    r = dashboard.rollup(region, clock.now(), user_timezone(user))
 
     def row(x: dashboard.Row) -> dict:
         return {"kind": x.kind, "code": x.code, "name": x.name, "offices": x.offices, "open": x.open,

@@ -1,6 +1,6 @@
 """GET /api/v1/reports?region=CODE&period=YYYY-MM|YYYY-Qn: the report's figures, as the page shows them.
 
-``region`` takes a region's code or an office's. Supervisors and administrators (reports.figures.may_read);
+``region`` takes a region's code or an office's. Supervisors and administrators (authz.covers_unit);
 clerks 403. An unknown code is a 404, a bad period a 422.
 """
 

@@ -19,14 +19,12 @@ from flask_babel import gettext as _
 from sqlalchemy import BigInteger, and_, func, select, type_coerce
 
 from ..authz import can_access_office, in_scope, is_admin, scoped_tickets
-from ..domain import Channel, CompensationStatus, State, Verdict
+from ..domain import OPEN_STATES, Channel, CompensationStatus, Verdict
 from ..errors import Forbidden, NotFound
 from ..extensions import db
 from ..models import Compensation, Office, Ticket, User
 from ..models.ticket import fen_to_yuan
 from ..scorecards import months
-
-OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)
 
 
 def offices_in_scope(user: User, code: str | None = None) -> list[Office]:

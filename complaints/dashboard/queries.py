@@ -10,11 +10,10 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, union_all
 
 from ..authz import is_admin, mask_phone, scope_fingerprint, scoped_tickets, sees_full_phone, tel_uri
-from ..domain import CASE_KINDS, Category, Kind, Role, State
+from ..domain import CASE_KINDS, OPEN_STATES, Category, Kind, Role, State
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, User
 
-OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)
 WEEKS = 12
 
 
@@ -35,7 +34,7 @@ class Overview:
         return round(100 * self.met / done, 1) if done else None
 
 
-def _month_start(now: datetime, zone: str) -> datetime:
+def month_start(now: datetime, zone: str) -> datetime:
     """Midnight of the first of this month, local time."""
     return now.astimezone(ZoneInfo(zone)).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
 
@@ -75,7 +74,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
     tz = ZoneInfo(zone)
     local = now.astimezone(tz)
     day_end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
-    month_start = _month_start(now, zone)
+    start = month_start(now, zone)
     o = Overview()
     # Open tickets by state and by office in one pass over the (state, office) index.
     for state, office_id, n in db.session.execute(
@@ -89,7 +88,7 @@ def overview(user: User, now: datetime, zone: str) -> Overview:
         select(func.count().filter(Deadline.due_at <= now), func.count().filter(Deadline.due_at > now))
         .where(open_clock, Deadline.due_at < day_end)).one()  # one pass over the clocks due by tonight
     o.overdue, o.due_today = overdue or 0, due_today or 0
-    outcomes = _ended_since(user, month_start, Deadline.clock != "reply")
+    outcomes = _ended_since(user, start, Deadline.clock != "reply")
     o.met, o.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
     # Complaints and errors per week (weeks start on Monday, local time), the last 12.
     this_monday = (local - timedelta(days=local.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
@@ -126,7 +125,7 @@ def replies(user: User, now: datetime, zone: str) -> Replies:
     r.due_soon = db.session.scalar(select(func.count()).select_from(Deadline).where(
         Deadline.ended_at.is_(None), Deadline.clock == "reply", Deadline.due_at > now,
         Deadline.due_at <= now + REPLY_SOON, *_in_scope(user))) or 0
-    outcomes = _ended_since(user, _month_start(now, zone), Deadline.clock == "reply")
+    outcomes = _ended_since(user, month_start(now, zone), Deadline.clock == "reply")
     r.met, r.missed = outcomes.get("met", 0), outcomes.get("missed", 0)
     return r
 
@@ -141,11 +140,11 @@ class OfficeRow:
 
 def offices_side_by_side(user: User, now: datetime, zone: str, overview: Overview) -> list[OfficeRow]:
     """Per office in scope: open tickets (from the overview), overdue clocks, tickets logged this month."""
-    month_start = _month_start(now, zone)
+    start = month_start(now, zone)
     offices = db.session.scalars(select(Office).where(Office.active.is_(True)).order_by(Office.code)).all()
     open_ = overview.open_by_office
     logged = dict(db.session.execute(scoped_tickets(select(Ticket.office_id, func.count()), user)
-                                     .where(Ticket.created_at >= month_start).group_by(Ticket.office_id)).all())
+                                     .where(Ticket.created_at >= start).group_by(Ticket.office_id)).all())
     overdue = dict(db.session.execute(
         scoped_tickets(select(Ticket.office_id, func.count()), user)
         .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None),

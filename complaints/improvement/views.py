@@ -16,6 +16,7 @@ from .. import clock
 from ..admin.forms import ConfirmForm
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
+from ..formkit import show_errors
 from ..models import Office, User
 from . import operations as ops
 from . import results
@@ -44,11 +45,7 @@ def record(clerk_id: int):
         action = ops.record_action(current_user, clerk, form.factor.data, form.action.data, form.description.data,
                                    form.review_month.data, clock.now())
     except InvalidInput as exc:
-        db.session.rollback()
-        for name, message in exc.fields.items():
-            if name in form:
-                form[name].errors = [message]
-        flash(exc.message, "error")
+        show_errors(form, exc)
         return render_template("improvement/form.html", form=form, clerk=clerk, office=office), 422
     db.session.commit()
     flash(_("Improvement action recorded: review in %(month)s.", month=action.review_month), "success")
@@ -66,7 +63,6 @@ def withdraw(action_id: int):
     return redirect(_card_url(row.clerk_id))
 
 
-@bp.app_template_global("improvement_clerk_panel")
 def clerk_panel(clerk: User, office: Office) -> dict[str, Any]:
     """The clerk card's list of actions with their results, and the form for those who may record."""
     may = ops.may_record(current_user, office)
@@ -74,7 +70,6 @@ def clerk_panel(clerk: User, office: Office) -> dict[str, Any]:
             "form": ActionForm(prefix="action") if may else None, "confirm": ConfirmForm() if may else None}
 
 
-@bp.app_template_global("improvement_office_panel")
 def office_panel(office: Office) -> dict[str, Any]:
     """The office scorecard page's open, due and recently reviewed actions."""
     return {"results": results.actions_for_offices(select(literal(office.id)), clock.now())}

@@ -8,8 +8,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from .. import clock
-from ..authz import home_office, is_admin
-from ..csvimport import ImportRefused
+from ..authz import is_admin, user_timezone
+from ..csvimport import ImportRefused, uploaded
 from ..csvsafe import stream
 from ..domain import Role
 from ..errors import DomainError, Forbidden, InvalidInput
@@ -21,11 +21,6 @@ from . import operations as ops
 from .forms import DeleteForm, ImportForm, RegionEditForm, RegionForm
 
 bp = Blueprint("regions", __name__)
-
-
-def _zone() -> str:
-    home = home_office(current_user)
-    return home.timezone if home else current_app.config["TIMEZONE"]
 
 
 @bp.get("/regions")
@@ -47,7 +42,8 @@ def show(code: str):
     from ..improvement.results import actions_for_offices
 
     now = clock.now()
-    return render_template("regions/show.html", r=dashboard.rollup(region, now, _zone()), links=_links(region),
+    rolled = dashboard.rollup(region, now, user_timezone(current_user))
+    return render_template("regions/show.html", r=rolled, links=_links(region),
                            actions=actions_for_offices(tree.offices_below(region.id), now))
 
 
@@ -116,13 +112,8 @@ def admin_import():
     form = ImportForm(prefix="import")
     if not form.validate_on_submit():
         abort(400)
-    upload = form.file.data
-    if not upload or not getattr(upload, "filename", ""):
-        form.file.errors = [_("Choose a CSV file.")]
-        flash(_("Choose a CSV file."), "error")
-        return _tree_page(import_form=form, status=422)
     try:
-        result = ops.import_csv(upload.stream.read(ops.CSV_MAX_BYTES + 1))
+        result = ops.import_csv(uploaded(form, ops.CSV_MAX_BYTES))
     except ImportRefused as exc:
         db.session.rollback()
         flash(exc.message, "error")

@@ -25,21 +25,19 @@ from sqlalchemy import (
     Select,
     and_,
     case,
-    exists,
     func,
     literal,
-    not_,
     or_,
     select,
     type_coerce,
     union_all,
 )
 
-from ..authz import can_access_office, is_admin, office_scope
-from ..domain import CASE_KINDS, Channel, CompensationStatus, Finding, Kind, Role, Verdict
+from ..authz import covers_unit
+from ..domain import CASE_KINDS, Channel, CompensationStatus, Finding, Kind, Verdict
 from ..errors import Forbidden
 from ..extensions import db
-from ..models import Compensation, Deadline, Office, OfficeVolume, RegionLink, Ticket, User, user_regions
+from ..models import Compensation, Deadline, Office, OfficeVolume, Ticket, User
 from ..models.ticket import fen_to_yuan
 from ..regions.tree import Unit
 from ..tickets.compensation import having_status
@@ -50,27 +48,8 @@ from .repeats import RepeatComplainant
 STAGES = ("triage", "resolve", "follow_up")
 
 
-def may_read(user: User, unit: Unit) -> bool:
-    """Administrators every unit; supervisors an office they cover, or a region all of whose offices
-    they cover (so a region with an office outside their scope is refused); clerks none."""
-    if user.role == Role.CLERK:
-        return False
-    if is_admin(user):
-        return True
-    if unit.kind == "office":
-        return can_access_office(user, unit.id)
-    ids = unit.office_ids()
-    outside = exists().where(Office.id.in_(ids), Office.id.not_in(office_scope(user)))
-    any_office = exists().where(Office.id.in_(ids))
-    # An empty region is shown to whoever is assigned to it or to a region above it.
-    assigned = exists().where(user_regions.c.user_id == user.id,
-                              RegionLink.ancestor_id == user_regions.c.region_id,
-                              RegionLink.descendant_id == unit.id)
-    return bool(db.session.scalar(select(and_(not_(outside), or_(any_office, assigned)))))
-
-
 def require_reader(user: User, unit: Unit) -> None:
-    if not may_read(user, unit):
+    if not covers_unit(user, unit):
         raise Forbidden(_("You may not see the report of this region or office."))
 
 

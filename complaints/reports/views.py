@@ -1,6 +1,6 @@
 """The report pages: /reports (a unit and a period), its print layout (?print=1) and its XLSX.
 
-Supervisors and administrators (see figures.may_read); clerks are refused. A bad period is a message
+Supervisors and administrators (see authz.covers_unit); clerks are refused. A bad period is a message
 on the page (422); an unknown unit a 404, one outside the user's scope a 403.
 """
 
@@ -11,11 +11,11 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock
-from ..authz import in_scope, is_admin
+from ..authz import in_scope, is_admin, regions_covered
 from ..domain import Role
 from ..errors import InvalidInput
 from ..extensions import db
-from ..models import Office, Region, RegionLink, user_regions
+from ..models import Office, Region
 from ..regions.tree import Unit, find_unit
 from . import figures, periods, xlsx
 from .sections import sections as layout
@@ -45,9 +45,7 @@ def _suggestions() -> list[tuple[str, str]]:
     regions = select(Region.code, Region.name).order_by(Region.code).limit(UNITS_LISTED)
     offices = select(Office.code, Office.name).where(Office.active.is_(True)).order_by(Office.code)
     if not is_admin(current_user):
-        regions = regions.join(RegionLink, RegionLink.descendant_id == Region.id).join(
-            user_regions, user_regions.c.region_id == RegionLink.ancestor_id).where(
-            user_regions.c.user_id == current_user.id)
+        regions = regions.where(Region.id.in_(regions_covered(current_user)))
         offices = offices.where(in_scope(Office.id, current_user))
     return [*db.session.execute(regions).all(), *db.session.execute(offices.limit(UNITS_LISTED)).all()]
 

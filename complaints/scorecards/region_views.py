@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock
+from ..authz import covers_unit
 from ..csvsafe import stream
 from ..domain import RootCause, label
 from ..models import Office, User
@@ -64,7 +65,7 @@ def region_scorecard_url(office: Office, month: str) -> str | None:
     if office.region is None or not current_user.is_authenticated:
         return None
     unit = tree.Unit("region", office.region.id, office.region.code, office.region.name)
-    if not regions.may_view(current_user, unit):
+    if not covers_unit(current_user, unit):
         return None
     return url_for("scorecards.region_card", code=unit.code, month=month)
 

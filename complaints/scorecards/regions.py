@@ -23,21 +23,19 @@ from sqlalchemy import (
     Subquery,
     and_,
     case,
-    exists,
     func,
     literal,
-    not_,
     null,
     or_,
     select,
     union_all,
 )
 
-from ..authz import is_admin, office_scope
+from ..authz import covers_unit
 from ..domain import CASE_KINDS, Finding, Kind, Role, RootCause, State
 from ..errors import Forbidden
 from ..extensions import db
-from ..models import Assessment, HardwareScore, Office, RegionLink, Ticket, User, user_offices, user_regions
+from ..models import Assessment, HardwareScore, Office, Ticket, User, user_offices
 from ..models.scorecard import CLERK_FACTORS
 from ..regions.tree import Unit
 from . import months
@@ -86,24 +84,8 @@ class RegionCard:
         return base + [UNRECORDED] if any(o.negatives.get(UNRECORDED) for o in self.offices) else base
 
 
-def may_view(user: User, unit: Unit) -> bool:
-    """Admins; a supervisor who covers every (active) office of the unit, asked in one query. An empty
-    region goes to whoever is assigned to it or above it. Clerks never (their own card is elsewhere)."""
-    if is_admin(user):
-        return True
-    if user.role != Role.SUPERVISOR:
-        return False
-    ids = _office_ids(unit)
-    outside = exists().where(Office.id.in_(ids), Office.id.not_in(office_scope(user)))
-    if unit.kind == "office":
-        return bool(db.session.scalar(select(and_(not_(outside), exists().where(Office.id.in_(ids))))))
-    assigned = exists().where(user_regions.c.user_id == user.id, RegionLink.ancestor_id == user_regions.c.region_id,
-                              RegionLink.descendant_id == unit.id)
-    return bool(db.session.scalar(select(and_(not_(outside), or_(exists().where(Office.id.in_(ids)), assigned)))))
-
-
 def require_viewer(user: User, unit: Unit) -> None:
-    if not may_view(user, unit):
+    if not covers_unit(user, unit):
         raise Forbidden(_("You do not cover every office of this region."))
 
 

@@ -14,6 +14,7 @@ from ..csvsafe import stream
 from ..domain import Kind, Role
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
+from ..improvement import views as improvement_views
 from ..models import Office, ScoreChange, User
 from ..models.scorecard import CLERK_FACTORS
 from ..textcheck import as_int
@@ -57,6 +58,7 @@ def office_month():
     cards = compute.office_cards(office, month)
     return render_template("scorecards/office.html", office=office, month=month, cards=cards,
                            commendations=compute.commendations([c.clerk.id for c in cards], office, month),
+                           improvement=improvement_views.office_panel(office),
                            causes=compute.by_root_cause(office, month, with_tickets=True),
                            offices=_offices_for(current_user), factors=compute.FACTORS,
                            may_assess=operations.may_assess(current_user, office),
@@ -126,6 +128,7 @@ def clerk_card(clerk_id: int):
         complaints=compute.tickets_behind(clerk, office, month, Kind.COMPLAINT),
         errors_=compute.tickets_behind(clerk, office, month, Kind.ERROR),
         commendations=compute.commendations([clerk.id], office, month),
+        improvement=improvement_views.clerk_panel(clerk, office),
         follow_ups=compute.follow_ups(clerk, office, month), trend=trend, chart=_chart(trend),
         weights=get_weights(), prev_month=months.shift(month, -1),
         next_month=months.shift(month, 1) if month < months.current(clock.now(), office.timezone) else None,

@@ -13,7 +13,18 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased, selectinload
 
 from ..authz import can_view_ticket, scoped_tickets
-from ..domain import CASE_KINDS, Category, Channel, CompensationStatus, Finding, Kind, RootCause, State, Verdict
+from ..domain import (
+    CASE_KINDS,
+    OPEN_STATES,
+    Category,
+    Channel,
+    CompensationStatus,
+    Finding,
+    Kind,
+    RootCause,
+    State,
+    Verdict,
+)
 from ..errors import Forbidden, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Compensation, Deadline, Office, Region, Ticket, TicketEvent, TicketItem, User
@@ -29,7 +40,6 @@ SORTS = ("new", "due", "reply")  # due: the stage clock's due time; reply: the r
 REPLY_FILTERS = ("soon", "overdue", "met", "missed")  # the statutory reply clock: due within REPLY_SOON, or
 # overdue; met, missed: ended in time or late
 REPLY_SOON = timedelta(days=7)
-OPEN_STATES = (State.NEW, State.TRIAGED, State.AWAITING_CUSTOMER, State.RESOLVED)  # those that run a stage clock
 
 
 @dataclass

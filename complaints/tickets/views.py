@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from .. import clock
-from ..authz import home_office, in_scope, is_admin, sees_customer_names
+from ..authz import in_scope, is_admin, sees_customer_names, user_timezone
 from ..domain import CASE_KINDS, Category, Channel, Kind, Role, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
@@ -37,8 +37,7 @@ def home():
     from ..dashboard import queries as dash
 
     now = clock.now()
-    home = home_office(current_user)
-    zone = home.timezone if home else current_app.config["TIMEZONE"]
+    zone = user_timezone(current_user)
     logged, waiting = dash.clerk_today(current_user, now, zone)
     overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
     from ..regions.dashboard import regions_of

@@ -10,6 +10,7 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
 from .. import clock
+from ..csvimport import ImportRefused, uploaded
 from ..csvsafe import stream
 from ..errors import InvalidInput
 from ..extensions import db
@@ -34,7 +35,7 @@ def _year() -> int:
 
 
 def _page(year: int, *, typed: dict[str, str] | None = None, errors: dict[str, str] | None = None,
-          import_form: ImportForm | None = None, bad: ops.ImportRefused | None = None, status: int = 200):
+          import_form: ImportForm | None = None, bad: ImportRefused | None = None, status: int = 200):
     offices = ops.offices_in_scope(current_user)
     months = ops.year_months(year)
     found = ops.figures([o.id for o in offices], months[0], months[-1])
@@ -74,15 +75,9 @@ def import_csv():
     form = ImportForm(prefix="import")
     if not form.validate_on_submit():
         abort(400)
-    upload = form.file.data
-    if not upload or not getattr(upload, "filename", ""):
-        form.file.errors = [_("Choose a CSV file.")]
-        flash(_("Choose a CSV file."), "error")
-        return _page(year, import_form=form, status=422)
-    data = upload.stream.read(ops.CSV_MAX_BYTES + 1)
     try:
-        changed = ops.import_csv(current_user, data, clock.now())
-    except ops.ImportRefused as exc:
+        changed = ops.import_csv(current_user, uploaded(form, ops.CSV_MAX_BYTES), clock.now())
+    except ImportRefused as exc:
         db.session.rollback()
         flash(exc.message, "error")
         return _page(year, import_form=form, bad=exc, status=422)
