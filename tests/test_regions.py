@@ -143,7 +143,8 @@ def test_region_dashboard_rolls_up_and_links_down(shanghai, world, make_ticket, 
     assert login(shanghai["city"]).get("/tickets?region=NOPE").status_code == 422
     # The district's supervisor may not open the city; another city's nobody; clerks never.
     assert login(shanghai["district"]).get("/regions/SH").status_code == 403
-    assert login(shanghai["district"]).get("/regions/SH-XH").status_code == 200
+    district = login(shanghai["district"]).get("/regions/SH-XH")
+    assert district.status_code == 200 and "/tickets?office=SH-0101" in district.text  # an office's line
     assert login(world.sup_a).get("/regions/SH-XH").status_code == 403
     assert login(world.clerk_a).get("/regions/SH-XH").status_code == 403
     assert login(world.admin).get("/regions/NOPE").status_code == 404

@@ -33,6 +33,11 @@ class Row:
     complaints: int = 0  # this month
     valid_appeals: int = 0  # appeals logged this month found valid
 
+    @property
+    def queue_args(self) -> dict[str, str]:
+        """The queue filter that lists this line's tickets."""
+        return {self.kind: self.code}
+
 
 @dataclass
 class Rollup:
