@@ -385,3 +385,13 @@ def test_the_dashboard_cache_never_serves_one_scope_to_another(world):
     db.session.commit()
     assert sum(c for _w, c, _e in dash.overview(x, now, "Asia/Shanghai").weeks) == 4
     assert sum(c for _w, c, _e in dash.overview(y, now, "Asia/Shanghai").weeks) == 0
+
+
+def test_a_region_supervisors_export_shows_whole_phones_of_the_offices_below(shanghai, world, make_ticket, login):
+    make_ticket(actor=world.clerk_a)
+    make_ticket(actor=world.clerk_b, office="SH-0102")
+    make_ticket(actor=shanghai["bj_clerk"], office="BJ-0001")
+    rows = login(shanghai["city"]).get("/tickets/export.csv").text.splitlines()[1:]
+    assert len(rows) == 2 and all("13812345678" in r for r in rows)  # SH-0101 and SH-0102, not Beijing
+    rows = login(shanghai["bj_clerk"]).get("/tickets/export.csv").text.splitlines()[1:]
+    assert len(rows) == 1 and "13812345678" in rows[0]  # a clerk who logged it, while it is open
