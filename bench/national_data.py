@@ -103,7 +103,7 @@ TICKET_COLS = [
     "reject_reason", "duplicate_of_id", "resolution", "outcome", "finding", "root_cause", "attributed_clerk_id",
     "resolved_at", "contact", "expectation", "perception", "satisfied", "closed_at"]
 DEADLINE_COLS = [
-    "id", "ticket_id", "clock", "cycle", "severity", "target_seconds", "escalate_seconds", "always_open",
+    "id", "ticket_id", "office_id", "clock", "cycle", "severity", "target_seconds", "escalate_seconds", "always_open",
     "started_at", "running_since", "consumed_seconds", "warn_at", "due_at", "escalate_at", "next_level",
     "next_fire_at", "ended_at", "outcome"]
 COMP_COLS = ["id", "ticket_id", "claimed", "offered", "basis", "status", "approved_by_id", "approved_at", "paid_on",
@@ -444,7 +444,7 @@ def chunk_rows(chunk: int, n: int, now: datetime, start: datetime, span_days: in
         # The clocks.
         def clock(name: str, started: datetime, target_s: int, esc_s: int, end: datetime | None,
                   cancelled: bool = False, paused: bool = False, due: datetime | None = None,
-                  tid: int = tid, severity: str = severity) -> None:
+                  tid: int = tid, office: int = office, severity: str = severity) -> None:
             nonlocal dl_id
             dl_id += 1
             due = due or started + timedelta(seconds=target_s)
@@ -454,12 +454,12 @@ def chunk_rows(chunk: int, n: int, now: datetime, start: datetime, span_days: in
                 consumed = int((end - started).total_seconds())
                 outcome = "cancelled" if cancelled else ("met" if end <= due else "missed")
                 level = sum(x <= end for x in levels)
-                deadlines.append((dl_id, tid, name, 1, severity, target_s, esc_s, False, started, None, consumed,
-                                  levels[0], levels[1], levels[2], level, None, end, outcome))
+                deadlines.append((dl_id, tid, office, name, 1, severity, target_s, esc_s, False, started, None,
+                                  consumed, levels[0], levels[1], levels[2], level, None, end, outcome))
             else:
                 level = sum(x <= now for x in levels)
                 consumed = int((now - started).total_seconds() * 0.5) if paused else 0
-                deadlines.append((dl_id, tid, name, 1, severity, target_s, esc_s, False, started,
+                deadlines.append((dl_id, tid, office, name, 1, severity, target_s, esc_s, False, started,
                                   None if paused else started, consumed, levels[0], levels[1], levels[2], level,
                                   levels[level] if level < 3 and not paused else None, None, None))
 

@@ -193,7 +193,8 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
                 ahead = now + timedelta(minutes=clock_rng.randint(60, 60 * 24 * 30))
                 stage, level = [ahead, ahead + timedelta(hours=2), ahead + timedelta(hours=10)], 3
             deadlines.append({
-                "id": 2 * i + 1, "ticket_id": tid, "clock": "resolve" if is_open else "follow_up", "cycle": 1,
+                "id": 2 * i + 1, "ticket_id": tid, "office_id": tickets[-1]["office_id"],
+                "clock": "resolve" if is_open else "follow_up", "cycle": 1,
                 "severity": Severity.MEDIUM,
                 "target_seconds": (RESOLVE_MINUTES if is_open else FOLLOW_UP_MINUTES) * 60,
                 "escalate_seconds": ESCALATE_MINUTES * 60,
@@ -213,7 +214,8 @@ def fill(n: int, n_open: int, offices: int = 50, seed: int = 1,
                 level = sum(instant <= ended for instant in reply)
             reminders += decided(reminder_ids, 2 * i + 2, reply, level)
             deadlines.append({
-                "id": 2 * i + 2, "ticket_id": tid, "clock": "reply", "cycle": 1, "severity": Severity.MEDIUM,
+                "id": 2 * i + 2, "ticket_id": tid, "office_id": tickets[-1]["office_id"],
+                "clock": "reply", "cycle": 1, "severity": Severity.MEDIUM,
                 "target_seconds": REPLY_TARGET, "escalate_seconds": REPLY_ESCALATE_DAYS * 86400,
                 "always_open": False, "started_at": at, "running_since": at if is_open else None,
                 "consumed_seconds": consumed, "warn_at": reply[0], "due_at": reply[1], "escalate_at": reply[2],

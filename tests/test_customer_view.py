@@ -100,7 +100,7 @@ def test_status_tells_where_to_appeal_when_the_reply_is_late(world, client, offi
     reply = db.session.scalar(select(Deadline).where(Deadline.ticket_id == t.id, Deadline.clock == "reply"))
     if reply is None:  # no reply clock started by logging: the row as the clock would write it
         started = datetime.now(UTC) - timedelta(days=12)
-        db.session.add(Deadline(ticket_id=t.id, clock="reply", cycle=1, severity="medium",
+        db.session.add(Deadline(ticket_id=t.id, office_id=t.office_id, clock="reply", cycle=1, severity="medium",
                                 target_seconds=7 * 86400, escalate_seconds=86400, started_at=started,
                                 running_since=started, due_at=datetime.now(UTC) - timedelta(hours=1)))
         db.session.commit()

@@ -283,3 +283,31 @@ def test_the_case_file_downgrades_with_tickets_in_it(empty_app):
     assert rows == {1: None, 2: "skill"} and events == 1
     upgrade()
     assert _current_revision() == _head()
+
+
+def test_deadlines_get_their_tickets_office_when_upgraded(empty_app):
+    """0014 copies each ticket's office onto the clocks started before it, and makes it required."""
+    upgrade(revision="0013")
+    now = datetime.now(UTC)
+    with db.engine.begin() as conn:
+        _fk_rows(conn)
+        conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
+                          "VALUES (2, 'SH-0102', 'y', 'Asia/Shanghai', true, :now)"), {"now": now})
+        _insert_ticket(conn, id=1, office_id=1)
+        _insert_ticket(conn, id=2, office_id=2)
+        for id_, ticket, clock in ((1, 1, "triage"), (2, 2, "triage"), (3, 2, "reply")):
+            conn.execute(text("INSERT INTO deadlines (id, ticket_id, clock, cycle, severity, target_seconds, "
+                              "escalate_seconds, always_open, started_at, consumed_seconds, next_level) "
+                              "VALUES (:id, :ticket, :clock, 1, 'medium', 60, 60, false, :now, 0, 0)"),
+                         {"id": id_, "ticket": ticket, "clock": clock, "now": now})
+    upgrade()
+    with db.engine.connect() as conn:
+        rows = conn.execute(text("SELECT id, office_id FROM deadlines ORDER BY id")).all()
+    assert [tuple(r) for r in rows] == [(1, 1), (2, 2), (3, 2)]
+    with pytest.raises(IntegrityError), db.engine.begin() as conn:  # and it may not be left out any more
+        conn.execute(text("INSERT INTO deadlines (ticket_id, clock, cycle, severity, target_seconds, "
+                          "escalate_seconds, always_open, started_at, consumed_seconds, next_level) "
+                          "VALUES (1, 'resolve', 1, 'medium', 60, 60, false, :now, 0, 0)"), {"now": now})
+    downgrade(revision="0013")
+    with db.engine.connect() as conn:
+        assert conn.execute(text("SELECT count(*) FROM deadlines")).scalar_one() == 3

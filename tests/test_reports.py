@@ -45,9 +45,9 @@ def add_ticket(office, by, created: datetime, kind: str = "complaint", category:
 
 
 def add_clock(t: Ticket, clock: str, outcome: str | None, due: datetime, ended: datetime | None = None) -> None:
-    db.session.add(Deadline(ticket_id=t.id, clock=clock, cycle=1, severity="medium", target_seconds=3600,
-                            escalate_seconds=0, started_at=t.created_at, due_at=due, ended_at=ended,
-                            running_since=None if ended else t.created_at, outcome=outcome))
+    db.session.add(Deadline(ticket_id=t.id, office_id=t.office_id, clock=clock, cycle=1, severity="medium",
+                            target_seconds=3600, escalate_seconds=0, started_at=t.created_at, due_at=due,
+                            ended_at=ended, running_since=None if ended else t.created_at, outcome=outcome))
 
 
 def add_compensation(t: Ticket, offered: str, status: str, paid_on: date | None = None) -> None:

@@ -64,8 +64,8 @@ def _insert(world, offices, specs, vols) -> None:  # noqa: ANN001
         for clock, outcome in clocks:
             open_ = outcome in (None, "open", "open-late")
             due = NOW - timedelta(days=1) if outcome == "open-late" else at + timedelta(days=9)
-            db.session.add(Deadline(ticket_id=t.id, clock=clock, cycle=1, severity="low", target_seconds=60,
-                                    escalate_seconds=0, started_at=at, due_at=due,
+            db.session.add(Deadline(ticket_id=t.id, office_id=t.office_id, clock=clock, cycle=1, severity="low",
+                                    target_seconds=60, escalate_seconds=0, started_at=at, due_at=due,
                                     ended_at=None if open_ else at + timedelta(days=1),
                                     outcome=None if open_ else outcome))
         if s["compensation"]:

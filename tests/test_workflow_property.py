@@ -19,6 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from complaints.domain import (
     COMPENSABLE,
+    OPEN_STATES,
     Category,
     CompensationStatus,
     Contact,
@@ -273,6 +274,11 @@ def test_random_event_sequences_follow_the_table(app, world):
             assert len(fresh.events) == self.accepted + 1  # plus the log event
             assert [e.seq for e in fresh.events] == list(range(1, self.accepted + 2))
             assert fresh.events[-1].to_state == fresh.state
+            # Every clock is filed under the ticket's office (region figures count clocks by it), and a
+            # ticket runs at most one stage clock, only while open (the dashboards count them so).
+            assert {d.office_id for d in fresh.deadlines} <= {fresh.office_id}
+            running = [d for d in fresh.deadlines if d.ended_at is None and d.clock != "reply"]
+            assert len(running) <= 1 and (not running or fresh.state in OPEN_STATES)
             assert fresh.version >= self.version
             self.version = fresh.version
 

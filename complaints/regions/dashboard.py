@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, and_, func, literal, select
+from sqlalchemy import Select, func, literal, select
 
 from ..authz import is_admin, regions_covered
 from ..dashboard.queries import month_start
@@ -86,11 +86,9 @@ def _figures(members: Select, now: datetime, month_start: datetime) -> dict[int,
             .select_from(Ticket).join(m, m.c.office_id == Ticket.office_id)
             .where(Ticket.created_at >= month_start).group_by(m.c.key)):
         out.setdefault(key, {}).update(logged=logged, complaints=complaints, valid_appeals=valid)
-    # A ticket runs at most one stage clock, and only while open: count(*) over open tickets' clocks.
-    put("overdue", select(m.c.key, func.count()).select_from(Ticket)
-        .join(m, m.c.office_id == Ticket.office_id)
-        .join(Deadline, and_(Deadline.ticket_id == Ticket.id, Deadline.ended_at.is_(None), Deadline.clock != "reply"))
-        .where(Deadline.due_at <= now, Ticket.state.in_(OPEN_STATES)).group_by(m.c.key))
+    # A ticket runs at most one stage clock, and only while open: the running stage clocks past due.
+    put("overdue", select(m.c.key, func.count()).select_from(Deadline).join(m, m.c.office_id == Deadline.office_id)
+        .where(Deadline.ended_at.is_(None), Deadline.clock != "reply", Deadline.due_at <= now).group_by(m.c.key))
     put("offices", select(m.c.key, func.count()).group_by(m.c.key))
     return out
 

@@ -86,7 +86,7 @@ def start(ticket: Ticket, clock: str, now: datetime) -> Deadline:
     policy = get_policy(ticket.kind, ticket.severity)
     cycle = 1 + sum(1 for d in ticket.deadlines if d.clock == clock)
     d = Deadline(
-        clock=clock, cycle=cycle, severity=policy.severity,
+        office_id=office_of(ticket), clock=clock, cycle=cycle, severity=policy.severity,
         target_seconds=policy.minutes_for(clock) * 60,
         escalate_seconds=policy.escalate_after_minutes * 60,
         always_open=policy.calendar == "24x7",
@@ -95,6 +95,12 @@ def start(ticket: Ticket, clock: str, now: datetime) -> Deadline:
     _plan(d, calendar_of(ticket, d))  # planned before it joins the session: one INSERT, no UPDATE after it
     ticket.deadlines.append(d)
     return d
+
+
+def office_of(ticket: Ticket) -> int:
+    """The office a ticket's clocks are filed under (its own; a ticket built with its office object
+    may not have the id yet)."""
+    return ticket.office_id if ticket.office_id is not None else ticket.office.id
 
 
 def pause(ticket: Ticket, d: Deadline, now: datetime) -> None:

@@ -104,7 +104,7 @@ def start(ticket: Ticket, now: datetime) -> Deadline | None:
     target = int(cal.between(now, due).total_seconds())
     escalate = policy.escalate_after_days * DAY_SECONDS
     d = Deadline(
-        clock=clocks.REPLY, cycle=1, severity=ticket.severity or DEFAULT_SEVERITY,
+        office_id=clocks.office_of(ticket), clock=clocks.REPLY, cycle=1, severity=ticket.severity or DEFAULT_SEVERITY,
         target_seconds=target, escalate_seconds=escalate, always_open=False,
         started_at=now, running_since=now, consumed_seconds=0, next_level=0,
         warn_at=cal.add(now, timedelta(seconds=math.ceil(target * clocks.WARNING_SHARE))),
