@@ -122,10 +122,11 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
     "reports.stylesheet": ("GET", "/reports/report.css", None, {"other": 200}),
     "api.report": ("GET", "/api/v1/reports?region=SH-0101&period=2026-10", None,
                    {"anon": API_ANON, "sup_a": 200, "admin": 200, "other": 403}),
-    # Regions: SH-R holds office A (set up by the walk); nobody in the walk is assigned to it.
+    # Regions: SH-R holds office A (set up by the walk); nobody in the walk is assigned to it, and sup_a,
+    # covering office A, covers all of it (the rule of its report and scorecard).
     "regions.index": ("GET", "/regions", None, {"anon": WEB_ANON, "sup_a": 200, "sup_b": 200, "admin": 200,
                                                  "other": 403}),
-    "regions.show": ("GET", "/regions/SH-R", None, {"anon": WEB_ANON, "admin": 200, "other": 403}),
+    "regions.show": ("GET", "/regions/SH-R", None, {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "regions_admin.admin_tree": ("GET", "/admin/regions", None, ADMIN_ONLY),
     "regions_admin.admin_import": ("POST", "/admin/regions/import", {}, {"anon": WEB_ANON, "admin": 422,
                                                                          "other": 403}),
@@ -137,7 +138,8 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
                                                           "admin": 200, "other": 403}),
     "api.create_region": ("POST", "/api/v1/regions", {"code": "SH-NEW", "name": "新区", "parent": "SH-R"},
                           {"anon": API_ANON, "admin": 201, "other": 403}),
-    "api.get_region": ("GET", "/api/v1/regions/SH-R", None, {"anon": API_ANON, "admin": 200, "other": 403}),
+    "api.get_region": ("GET", "/api/v1/regions/SH-R", None, {"anon": API_ANON, "sup_a": 200, "admin": 200,
+                                                             "other": 403}),
     "api.patch_region": ("PATCH", "/api/v1/regions/SH-R", {"name": "上海市"},
                          {"anon": API_ANON, "admin": 200, "other": 403}),
     "api.openapi": ("GET", "/api/v1/openapi.json", None, {"other": 200}),

@@ -76,7 +76,7 @@ def get_region(code: str):
     if user.role == Role.CLERK:
         raise Forbidden(_("Only supervisors and administrators read the region tree."))
     region = ops.region_by_code(code)
-    if not dashboard.may_see_region(user, region.id):
+    if not dashboard.may_see_region(user, region):
         raise Forbidden(_("You do not cover this region."))
     r = dashboard.rollup(region, clock.now(), user_timezone(user))
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, literal, select
+from sqlalchemy import Select, func, select
 
-from ..authz import is_admin, regions_covered
+from ..authz import covers_unit, is_admin
 from ..dashboard.queries import month_start
 from ..domain import OPEN_STATES, Channel, Kind, Verdict
 from ..extensions import db
@@ -54,11 +54,10 @@ class Rollup:
         return t
 
 
-def may_see_region(user: User, region_id: int) -> bool:
-    """Admins, and supervisors assigned to this region or one above it (they cover all of it)."""
-    if is_admin(user):
-        return True
-    return bool(db.session.scalar(select(literal(region_id).in_(regions_covered(user)))))
+def may_see_region(user: User, region: Region) -> bool:
+    """The rule of the region's report and scorecard (``authz.covers_unit``): admins, and supervisors
+    who cover every office below it, by assignment to it or above it or office by office."""
+    return covers_unit(user, tree.region_unit(region))
 
 
 def regions_of(user: User) -> list[Region]:

@@ -153,6 +153,10 @@ class Unit:
         return offices_below(self.id)
 
 
+def region_unit(region: Region) -> Unit:
+    return Unit("region", region.id, region.code, region.name)
+
+
 def find_unit(code: str) -> Unit:
     """The region or office named by ``code`` (regions first): 404 when there is none."""
     code = str(code or "").strip().upper()[:32]
@@ -160,7 +164,7 @@ def find_unit(code: str) -> Unit:
         raise InvalidInput(_("Give a region or office code."), {"region": _("Required.")})
     region = db.session.scalar(select(Region).where(Region.code == code))
     if region is not None:
-        return Unit("region", region.id, region.code, region.name)
+        return region_unit(region)
     office = db.session.scalar(select(Office).where(Office.code == code))
     if office is not None:
         return Unit("office", office.id, office.code, office.name)

@@ -37,7 +37,7 @@ def show(code: str):
     if current_user.role == Role.CLERK:
         abort(403)
     region = ops.region_by_code(code)
-    if not dashboard.may_see_region(current_user, region.id):
+    if not dashboard.may_see_region(current_user, region):
         raise Forbidden(_("You do not cover this region."))
     from ..improvement.results import actions_for_offices
 

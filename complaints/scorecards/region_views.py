@@ -64,7 +64,7 @@ def region_scorecard_url(office: Office, month: str) -> str | None:
     """The scorecard page of the office's region, for the office's page, when the user may open it."""
     if office.region is None or not current_user.is_authenticated:
         return None
-    unit = tree.Unit("region", office.region.id, office.region.code, office.region.name)
+    unit = tree.region_unit(office.region)
     if not covers_unit(current_user, unit):
         return None
     return url_for("scorecards.region_card", code=unit.code, month=month)
