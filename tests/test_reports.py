@@ -231,6 +231,60 @@ def test_links_list_the_tickets_behind_each_figure(october, login, monkeypatch):
         assert listed.text.count('href="/tickets/T-') == n, (row_id, href)
 
 
+def _submit_filters(html: str) -> dict[str, str]:
+    """What pressing the queue's Filter button sends: the form's named fields as a browser reads them."""
+    from html.parser import HTMLParser
+
+    form = re.search(r'<form method="get" class="filters".*?</form>', html, re.S).group(0)
+    fields: dict[str, str] = {}
+
+    class Form(HTMLParser):
+        select: str | None = None
+
+        def handle_starttag(self, tag, attrs):  # noqa: ANN001, ANN202
+            a = dict(attrs)
+            if tag == "select":
+                self.select = a["name"]
+                fields.setdefault(self.select, "")
+            elif tag == "option" and self.select and "selected" in a:
+                fields[self.select] = a["value"]
+            elif tag == "input" and a.get("name") and (a.get("type") != "checkbox" or "checked" in a):
+                fields[a["name"]] = a.get("value") or ""
+
+        def handle_endtag(self, tag):  # noqa: ANN001, ANN202
+            if tag == "select":
+                self.select = None
+
+    Form().feed(form)
+    return {k: v for k, v in fields.items() if v}
+
+
+def test_report_filters_show_on_the_queue_and_survive_its_form(october, login, monkeypatch):
+    """A figure's link sets filters the queue has no control for (region, dates, stage): the queue names
+    each as a chip, the Filter button sends them again, and a chip's link takes just that one off."""
+    from complaints import clock
+
+    monkeypatch.setattr(clock, "now", lambda: NOW)
+    web = login(october_world(october))
+    page = web.get("/reports?region=EAST&period=2026-10").text
+    row = re.search(r'<tr id="sla-resolve_missed">(.*?)</tr>', page, re.S).group(1)
+    href = re.search(r'href="([^"]+)"', row).group(1).replace("&amp;", "&")
+    queue = web.get(href).text
+    assert queue.count('href="/tickets/T-') == 1
+    chips = re.findall(r'<span class="chip">(.*?)</span>', queue, re.S)
+    assert any("EAST" in c for c in chips) and any("2026-10-01 – 2026-10-31" in c for c in chips)
+    sent = _submit_filters(queue)
+    assert {("region", "EAST"), ("created_from", "2026-10-01"), ("created_to", "2026-10-31"), ("due", "missed"),
+            ("stage", "resolve")} <= set(sent.items())
+    again = web.get("/tickets", query_string=sent).text
+    assert again.count('href="/tickets/T-') == 1
+    # Take the stage off: every stage clock missed by October's tickets of the region.
+    stage_chip = next(c for c in chips if 'name="stage"' in c)
+    without = re.search(r'href="([^"]+)"', stage_chip).group(1).replace("&amp;", "&")
+    assert "stage=" not in without and "region=EAST" in without
+    assert web.get(without).status_code == 200
+
+
 def october_world(october):  # noqa: ANN001, ANN201
     from complaints.models import User
 

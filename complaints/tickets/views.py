@@ -17,6 +17,7 @@ from ..sla import status as sla_status
 from ..textcheck import as_int
 from ..workflow import BY_EVENT, RECORDS, allowed_events
 from . import operations, queries
+from .filter_chips import chips
 from .forms import form_for, put_errors, raw_values
 
 bp = Blueprint("tickets", __name__)
@@ -70,7 +71,7 @@ def queue():
     pages = max(1, -(-total // f.per_page))
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
-        filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(),
+        filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(), chips=chips(f),
         categories=list(Category), channels=list(Channel),
         show_customer=sees_customer_names(current_user),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
