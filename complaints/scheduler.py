@@ -47,6 +47,16 @@ def digest_job() -> None:
     digest(clock.now())
 
 
+def housekeeping_job() -> None:
+    from .extensions import db
+    from .tickets.operations import sweep_idempotency_keys
+
+    swept = sweep_idempotency_keys(clock.now())
+    db.session.commit()
+    if swept:
+        log.info("housekeeping: %s idempotency keys past their day forgotten", swept)
+
+
 @dataclass(frozen=True)
 class Job:
     id: str
@@ -59,19 +69,24 @@ JOBS: tuple[Job, ...] = (
     Job("sla-scan", scan_job, "interval", {"seconds": 60}),
     Job("mail-deliver", deliver_job, "interval", {"seconds": 20}),
     Job("sla-digest", digest_job, "interval", {"minutes": 15}),
+    Job("housekeeping", housekeeping_job, "interval", {"hours": 1}),
 )
 
 
 def run_pass(app: Flask) -> dict[str, Any]:
-    """One pass of everything, for cron (`flask sla scan`): decide, digest, deliver."""
+    """One pass of everything, for cron (`flask sla scan`): decide, digest, deliver, housekeeping."""
+    from .extensions import db
     from .mail.delivery import deliver_all
     from .sla.scan import decide, digest
+    from .tickets.operations import sweep_idempotency_keys
 
     now = clock.now()
     scan = decide(now)
     digests = digest(now)
     sent = deliver_all(app.config, now)
-    return {"reminders": scan.reminders, "queued": scan.emails + digests, "sent": sent}
+    swept = sweep_idempotency_keys(now)
+    db.session.commit()
+    return {"reminders": scan.reminders, "queued": scan.emails + digests, "sent": sent, "keys_swept": swept}
 
 
 def _in_app(app: Flask, job: Job) -> Callable[[], None]:

@@ -176,3 +176,27 @@ def test_a_refused_form_keeps_its_token(world, login):
     for _ in range(2):
         assert client.post("/tickets/new", data={**log_form(), "idempotency_token": token}).status_code == 302
     assert _count() == 1
+
+
+def test_housekeeping_forgets_keys_past_their_day_and_keeps_the_others(world, api, client, runner):
+    """The scheduler's hourly job (and the cron pass) deletes the keys no request reads any more."""
+    from complaints.scheduler import JOBS
+
+    clerk = api(world.clerk_a)
+    for key in ("old-1", "old-2", "fresh"):
+        assert client.post("/api/v1/tickets", json=complaint_body(),
+                           headers={**clerk.headers, "Idempotency-Key": key}).status_code == 201
+    db.session.execute(update(IdempotencyKey).where(IdempotencyKey.key.like("old-%"))
+                       .values(created_at=datetime.now(UTC) - timedelta(hours=24, minutes=1)))
+    db.session.commit()
+    job = next(j for j in JOBS if j.id == "housekeeping")
+    job.func()
+    db.session.rollback()  # what the job committed, read afresh
+    assert db.session.scalars(select(IdempotencyKey.key)).all() == ["fresh"]
+    assert _count() == 3  # the tickets stay
+    # The cron pass sweeps too, and says how many.
+    db.session.execute(update(IdempotencyKey).values(created_at=datetime.now(UTC) - timedelta(days=2)))
+    db.session.commit()
+    result = runner.invoke(args=["sla", "scan"])
+    assert result.exit_code == 0 and "keys_swept=1" in result.output, result.output
+    assert db.session.scalar(select(func.count()).select_from(IdempotencyKey)) == 0

@@ -18,7 +18,7 @@ def test_jobs_have_stable_ids_and_late_passes_run_once(app):
     scheduler.start(paused=True)  # jobs get their defaults when the scheduler starts
     try:
         jobs = {job.id: job for job in scheduler.get_jobs()}
-        assert set(jobs) == {"sla-scan", "mail-deliver", "sla-digest"} == {j.id for j in JOBS}
+        assert set(jobs) == {"sla-scan", "mail-deliver", "sla-digest", "housekeeping"} == {j.id for j in JOBS}
         for job in jobs.values():
             assert job.coalesce is True and job.max_instances == 1
             assert job.misfire_grace_time == MISFIRE_GRACE_SECONDS

@@ -57,6 +57,13 @@ def ticket_for_key(actor: User, key: str, now: datetime) -> Ticket | None:
     return ticket
 
 
+def sweep_idempotency_keys(now: datetime) -> int:
+    """Forget the keys past their day (none is read after it): the scheduler's hourly housekeeping, so
+    that the table holds about a day of logging instead of every key ever sent. Returns how many."""
+    result = db.session.execute(delete(IdempotencyKey).where(IdempotencyKey.created_at <= now - IDEMPOTENCY_WINDOW))
+    return result.rowcount or 0
+
+
 def log_ticket(actor: User, raw: Mapping[str, Any], *, now: datetime, defaults: bool = True,
                idempotency_key: str | None = None) -> Ticket:
     """Log a new complaint or service error at the counter.
