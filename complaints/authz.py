@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from flask import has_request_context, request
@@ -136,6 +137,14 @@ def can_access_office(user: User, office_id: int) -> bool:
         cache[office_id] = bool(db.session.scalar(select(exists().where(
             office_scope(user).subquery().c[0] == office_id))))
     return cache[office_id]
+
+
+def remember_in_scope(user: User, office_ids: Iterable[int]) -> None:
+    """Offices the database has just shown to be in the user's scope (those of the rows of a scoped
+    query): the checks that follow in the same request (phone masking per ticket) need not ask again."""
+    cache = _scope_cache(user)
+    for office_id in office_ids:
+        cache[office_id] = True
 
 
 def _scope_cache(user: User) -> dict[int, bool]:

@@ -397,3 +397,20 @@ def test_a_region_supervisors_export_shows_whole_phones_of_the_offices_below(sha
     assert len(rows) == 2 and all("13812345678" in r for r in rows)  # SH-0101 and SH-0102, not Beijing
     rows = login(shanghai["bj_clerk"]).get("/tickets/export.csv").text.splitlines()[1:]
     assert len(rows) == 1 and "13812345678" in rows[0]  # a clerk who logged it, while it is open
+
+
+def test_a_region_supervisors_api_list_asks_the_scope_once_not_per_office(shanghai, world, make_ticket, api):
+    """The listed tickets came through the scope: showing each one's whole phone asks nothing more."""
+    from tests.conftest import statements
+
+    make_ticket(actor=world.clerk_a)
+    make_ticket(actor=world.clerk_b, office="SH-0102")
+    make_ticket(actor=shanghai["bj_clerk"], office="BJ-0001")
+    city = api(shanghai["city"])
+    with statements() as seen:
+        listed = city.get("/tickets").get_json()
+    assert sorted(t["office"] for t in listed["tickets"]) == ["SH-0101", "SH-0102"]
+    assert all(t["customer_phone"] == "13812345678" for t in listed["tickets"])
+    # One scope query for the list itself (and its count); none per office for the phones.
+    per_office = [s for s in seen if s.startswith("SELECT EXISTS") and "REGION_LINKS" in s]
+    assert per_office == [], per_office

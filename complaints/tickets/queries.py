@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased, selectinload
 
-from ..authz import can_view_ticket, scoped_tickets
+from ..authz import can_view_ticket, remember_in_scope, scoped_tickets
 from ..domain import (
     CASE_KINDS,
     OPEN_STATES,
@@ -307,6 +307,7 @@ def queue(user: User, f: QueueFilters, now: datetime) -> tuple[list[Ticket], int
         select(Ticket).where(Ticket.id.in_(ids))
         .options(selectinload(Ticket.assignee), selectinload(Ticket.deadlines), selectinload(Ticket.items),
                  selectinload(Ticket.compensation), selectinload(Ticket.appeal_of)))}
+    remember_in_scope(user, {t.office_id for t in by_id.values()})  # the rows came through the scope
     return [by_id[i] for i in ids if i in by_id], min(counted, cap), counted > cap
 
 
