@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime, timedelta
+
+import pytest
 
 from complaints.dashboard.queries import clerk_today, overview
 from complaints.domain import State
@@ -57,6 +60,19 @@ def test_categories_and_offices_side_by_side_link_to_the_queue(world, make_ticke
     db.session.commit()
     page = login(world.admin).get("/").text
     assert "category=counter" in page and "office=SH-0102" in page and "Offices side by side" in page
+    # Each office's line: open tickets, overdue stage clocks (none yet), logged this month.
+    for code, opened in (("SH-0101", 2), ("SH-0102", 1)):
+        row = re.search(rf'<tr><th scope="row">{code} .*?</tr>', page, re.S).group(0)
+        assert re.findall(r'>(\d+)</a>', row) == [str(opened), "0", str(opened)], (code, row)
+    # Sixty days on every running stage clock is past due: the two resolve clocks, the one triage clock.
+    from complaints import clock
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(clock, "now", lambda: now + timedelta(days=60))
+        later = login(world.admin).get("/").text
+    for code, overdue in (("SH-0101", 2), ("SH-0102", 1)):
+        row = re.search(rf'<tr><th scope="row">{code} .*?</tr>', later, re.S).group(0)
+        assert re.findall(r'>(\d+)</a>', row)[:2] == [str(overdue), str(overdue)], (code, row)
     queue = login(world.admin).get("/tickets?category=counter")
     assert queue.status_code == 200 and queue.text.count('href="/tickets/C-') == 2
     assert login(world.admin).get("/tickets?category=charm").status_code == 422
