@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 # C0 controls, DEL and C1 controls; tab and newlines are allowed only in multi-line text.
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -52,3 +53,19 @@ def encodable(value: object) -> bool:
     if isinstance(value, list):
         return all(encodable(v) for v in value)
     return True
+
+
+def required_line(value: Any, errors: dict[str, str], field: str = "name", max_len: int = 200) -> str:
+    """A required one-line text field (a name), stripped; a message under ``field`` in ``errors`` when it
+    is missing, too long or holds control characters."""
+    from flask_babel import gettext as _
+
+    if not isinstance(value, str) or not value.strip():
+        errors[field] = _("This field is required.")
+        return ""
+    value = value.strip()
+    if len(value) > max_len:
+        errors[field] = _("At most %(n)d characters.", n=max_len)
+    elif has_control_chars(value, multiline=False):
+        errors[field] = _("Contains control characters.")
+    return value

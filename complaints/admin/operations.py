@@ -20,23 +20,11 @@ from ..domain import Role
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Office, Region, User
-from ..textcheck import has_control_chars
+from ..textcheck import has_control_chars, required_line
 
 OFFICE_CODE = re.compile(r"^[A-Z0-9][A-Z0-9-]{1,31}$")
 EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]{1,185}\.[^@\s]{2,}$")
 MIN_PASSWORD = 8
-
-
-def _name(value: Any, errors: dict[str, str], field: str = "name", max_len: int = 200) -> str:
-    if not isinstance(value, str) or not value.strip():
-        errors[field] = _("This field is required.")
-        return ""
-    value = value.strip()
-    if len(value) > max_len:
-        errors[field] = _("At most %(n)d characters.", n=max_len)
-    elif has_control_chars(value, multiline=False):
-        errors[field] = _("Contains control characters.")
-    return value
 
 
 def _timezone(value: Any, errors: dict[str, str]) -> str:
@@ -83,7 +71,7 @@ def create_office(code: Any, name: Any, timezone: Any = "Asia/Shanghai", *, phon
         errors["code"] = _("2 to 32 letters, digits or dashes, e.g. SH-0101.")
         code = ""
     code = code.strip().upper()
-    name = _name(name, errors)
+    name = required_line(name, errors)
     timezone = _timezone(timezone, errors)
     phone = _office_phone(phone, errors)
     address = _office_address(address, errors)
@@ -107,7 +95,7 @@ def update_office(office: Office, changes: dict[str, Any]) -> Office:
     for key in unknown:
         errors[str(key)[:64]] = _("Unknown field.")
     if "name" in changes:
-        office.name = _name(changes["name"], errors)
+        office.name = required_line(changes["name"], errors)
     if "phone" in changes:
         phone = _office_phone(changes["phone"], errors)
         if "phone" not in errors:
@@ -239,7 +227,7 @@ def create_user(
         errors["email"] = _("Must be an email address.")
         email = ""
     email = email.strip().lower()
-    name = _name(name, errors, max_len=100)
+    name = required_line(name, errors, max_len=100)
     role_value = _role(role, errors)
     office_list = _offices(list(offices) if isinstance(offices, tuple) else offices, errors)
     region_list = _regions(list(regions) if isinstance(regions, tuple) else regions, errors)
@@ -266,7 +254,7 @@ def update_user(user: User, changes: dict[str, Any], actor: User | None = None) 
     offices = list(user.offices)
     regions = list(user.regions)
     if "name" in changes:
-        user.name = _name(changes["name"], errors, max_len=100)
+        user.name = required_line(changes["name"], errors, max_len=100)
     if "role" in changes:
         role = _role(changes["role"], errors) or role
     if "offices" in changes:

@@ -11,11 +11,12 @@ from typing import Any
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from ..admin.operations import OFFICE_CODE, _name
+from ..admin.operations import OFFICE_CODE
 from ..csvimport import BadLine, ImportRefused, read_rows
 from ..errors import Conflict, InvalidInput, NotFound
 from ..extensions import db
 from ..models import Office, Region
+from ..textcheck import required_line
 from . import tree
 
 CSV_HEADER = ("code", "name", "parent_code")
@@ -53,7 +54,7 @@ def _parent(value: Any, errors: dict[str, str]) -> Region | None:
 def create_region(code: Any, name: Any, parent_code: Any = None) -> Region:
     errors: dict[str, str] = {}
     code = _code(code, errors)
-    name = _name(name, errors)
+    name = required_line(name, errors)
     parent = _parent(parent_code, errors)
     if code and db.session.scalar(select(Region.id).where(Region.code == code)) is not None:
         errors["code"] = _("A region with this code exists.")
@@ -67,7 +68,7 @@ def create_region(code: Any, name: Any, parent_code: Any = None) -> Region:
 def update_region(region: Region, name: Any, parent_code: Any) -> Region:
     """Rename ``region`` and hang it under another parent (blank: the top of the tree)."""
     errors: dict[str, str] = {}
-    name = _name(name, errors)
+    name = required_line(name, errors)
     parent = _parent(parent_code, errors)
     if errors:
         raise InvalidInput(_("Some fields are missing or invalid."), errors)
@@ -117,7 +118,7 @@ def import_csv(data: bytes) -> ImportResult:
             continue
         errors: dict[str, str] = {}
         code = _code(row[0], errors)
-        name = _name(row[1], errors)
+        name = required_line(row[1], errors)
         parent = row[2].strip().upper()
         if parent and not OFFICE_CODE.match(parent):
             errors["parent"] = _("The parent code is not a code.")
