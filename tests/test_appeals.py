@@ -312,6 +312,13 @@ def test_appeal_counts_per_office_and_month(world, api, login, en, make_ticket):
     c = casework(world.sup_a, datetime.now(UTC), "Asia/Shanghai")
     assert (c.open_appeals, c.past_due, c.valid_this_month) == (4, 1, 1)  # 2 resolved, 2 new
     assert casework(world.sup_b, datetime.now(UTC), "Asia/Shanghai").open_appeals == 1
+    # The tile of the late ones links to the queue that lists exactly them, in the web and the API.
+    assert "/tickets?appeal_late=1" in page
+    listed = login(world.sup_a).get("/tickets?appeal_late=1").get_data(as_text=True)
+    assert listed.count('href="/tickets/C-') == c.past_due == 1
+    assert sup.get("/tickets?appeal_late=1").get_json()["total"] == 1
+    assert api(world.sup_b).get("/tickets?appeal_late=1").get_json()["total"] == 0  # another office's supervisor
+    assert sup.get("/tickets?appeal_late=yes").status_code == 422
 
 
 def test_the_candidates_link_form_carries_its_csrf_token(database_url, app, world, api, make_ticket):

@@ -13,7 +13,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, and_, func, select, type_coerce
@@ -25,6 +24,7 @@ from ..extensions import db
 from ..models import Compensation, Office, Ticket, User
 from ..models.ticket import fen_to_yuan
 from ..scorecards import months
+from ..tickets.queries import appeal_late
 
 
 def offices_in_scope(user: User, code: str | None = None) -> list[Office]:
@@ -151,11 +151,9 @@ class Casework:
 
 def casework(user: User, now: datetime, zone: str) -> Casework:
     month = months.current(now, zone)
-    today = now.astimezone(ZoneInfo(zone)).date()
     open_appeals, past_due = db.session.execute(
-        scoped_tickets(select(func.count(), func.count().filter(and_(
-            Ticket.regulator_due < today, Ticket.regulator_replied_on.is_(None)))), user)
-        .where(Ticket.channel == Channel.REGULATOR, Ticket.state.in_(OPEN_STATES))).one()
+        scoped_tickets(select(func.count(), func.count().filter(and_(*appeal_late(now, zone)))), user)
+        .where(Ticket.channel == Channel.REGULATOR, Ticket.state.in_(OPEN_STATES))).one()  # the queue's rule
     offices = offices_in_scope(user)
     c = Casework(month, open_appeals or 0, past_due or 0)
     c.valid_this_month = sum(r.valid for r in appeals_by_office(offices, month))

@@ -49,6 +49,8 @@ def chips(f: QueueFilters) -> list[Chip]:
         add(_("Compensation"), label(f.compensation), "compensation")
     if f.compensated:
         add(_("Compensation"), _("offered (not refused)"), "compensated")
+    if f.appeal_late:
+        add(_("Appeals"), _("past the regulator's deadline without a reply"), "appeal_late")
     if f.voice:
         add(_("Follow-up"), _("customer's scores recorded"), "voice")
     return out

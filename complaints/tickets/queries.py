@@ -12,7 +12,7 @@ from flask_babel import gettext as _
 from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased, selectinload
 
-from ..authz import can_view_ticket, remember_in_scope, scoped_tickets
+from ..authz import can_view_ticket, remember_in_scope, scoped_tickets, user_timezone
 from ..domain import (
     CASE_KINDS,
     OPEN_STATES,
@@ -67,6 +67,7 @@ class QueueFilters:
     stage: str | None = None
     voice: bool = False
     compensated: bool = False
+    appeal_late: bool = False  # open appeals past the regulator's deadline without a reply (the dashboard's tile)
     sort: str = "new"
     page: int = 1
     per_page: int = 25
@@ -108,7 +109,7 @@ class QueueFilters:
             args["root_cause"] = self.root_cause.value
         if self.stage:
             args["stage"] = self.stage
-        for name in ("voice", "compensated"):
+        for name in ("voice", "compensated", "appeal_late"):
             if getattr(self, name):
                 args[name] = "1"
         if self.sort != "new":
@@ -141,7 +142,7 @@ def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
             f.item = number
         else:
             errors["item"] = _("An item number has 8 to 30 letters and digits.")
-    for name in ("mine", "cases", "appeal", "voice", "compensated"):
+    for name in ("mine", "cases", "appeal", "voice", "compensated", "appeal_late"):
         flag = args.get(name) or None
         if flag:
             if flag in ("1", "true"):
@@ -280,6 +281,8 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
             Compensation.status != CompensationStatus.REFUSED)))
     if f.region:
         stmt = stmt.where(Ticket.office_id.in_(offices_below(f.region.id)))
+    if f.appeal_late:
+        stmt = stmt.where(*appeal_late(now, user_timezone(user)))
     if f.sort == "reply":
         order: tuple = (reply.due_at.is_(None), reply.due_at, Ticket.id.desc())
     elif f.sort == "due":
@@ -287,6 +290,13 @@ def queue_statement(user: User, f: QueueFilters, now: datetime) -> Select:
     else:
         order = (Ticket.id.desc(),)
     return stmt.order_by(*order)
+
+
+def appeal_late(now: datetime, zone: str) -> tuple:
+    """An open appeal whose regulator's deadline (a local date) has passed without a reply."""
+    today = now.astimezone(ZoneInfo(zone)).date()
+    return (Ticket.channel == Channel.REGULATOR, Ticket.state.in_(OPEN_STATES), Ticket.regulator_due < today,
+            Ticket.regulator_replied_on.is_(None))
 
 
 # Counting every match of a million-ticket queue costs more than the page itself: the count
