@@ -4,6 +4,7 @@ search, reminders), the region dashboard and the admin pages."""
 from __future__ import annotations
 
 import io
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -19,7 +20,7 @@ from complaints.regions import operations as ops
 from complaints.regions import tree
 from complaints.regions.dashboard import rollup
 from complaints.sla.scan import office_supervisors
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, complaint_body
 
 
 def links() -> set[tuple[str, str, int]]:
@@ -145,6 +146,30 @@ def test_region_dashboard_rolls_up_and_links_down(shanghai, world, make_ticket, 
     assert login(shanghai["district"]).get("/regions/SH").status_code == 403
     district = login(shanghai["district"]).get("/regions/SH-XH")
     assert district.status_code == 200 and "/tickets?office=SH-0101" in district.text  # an office's line
+    # A district of one office has no office select on the queue: the office filter shows as a chip
+    # and the Filter button keeps it.
+    one = login(shanghai["district"]).get("/tickets?office=SH-0101").text
+    assert '<select name="office">' not in one
+    chip = r'<span class="chip">[^<]*SH-0101.*?<input type="hidden" name="office" value="SH-0101">'
+    assert re.search(chip, one, re.S)
+    # "This month" figures link to this month's tickets only: one logged forty days ago stays out.
+    from complaints.tickets.operations import log_ticket
+
+    before = datetime.now(UTC) - timedelta(days=40)
+    log_ticket(world.clerk_a, complaint_body(occurred_at=(before - timedelta(days=1)).isoformat()), now=before)
+    db.session.commit()
+    city = login(shanghai["city"])
+    page = city.get("/regions/SH").text
+    row = re.search(r'<tr>\s*<th scope="row"><a href="/regions/SH-XH">.*?</tr>', page, re.S).group(0)
+    links = [h.replace("&amp;", "&") for h in re.findall(r'href="(/tickets\?[^"]+)"', row)]
+    open_, overdue, logged, complaints = links[:4]
+    assert "created_from=" not in open_ and "created_from=" in logged and "created_from=" in complaints
+
+    def listed(href: str) -> int:
+        return len(re.findall(r'href="/tickets/[A-Z]-\d{4}-', city.get(href + "&per_page=100").text))
+
+    assert listed(open_) == 3  # the old one is still open
+    assert (listed(logged), listed(complaints)) == (2, 1)  # this month's: a complaint and an error
     # Covering every office of a district one by one opens it too, as its report does; not the city.
     assert login(world.sup_a).get("/regions/SH-XH").status_code == 200
     assert login(world.sup_a).get("/regions/SH").status_code == 403

@@ -24,7 +24,7 @@ from ..extensions import db
 from ..models import Compensation, Office, Ticket, User
 from ..models.ticket import fen_to_yuan
 from ..scorecards import months
-from ..tickets.queries import appeal_late
+from ..tickets.queries import appeal_late, logged_in_month
 
 
 def offices_in_scope(user: User, code: str | None = None) -> list[Office]:
@@ -139,6 +139,10 @@ class Casework:
     past_due: int = 0
     valid_this_month: int = 0
     compensation: list[CompensationRow] = field(default_factory=list)
+
+    @property
+    def month_args(self) -> dict[str, str]:
+        return logged_in_month(self.month)
 
     @property
     def offered(self) -> Decimal:

@@ -16,6 +16,7 @@ from ..dashboard.queries import month_start
 from ..domain import OPEN_STATES, Channel, Kind, Verdict
 from ..extensions import db
 from ..models import Deadline, Office, Region, RegionLink, Ticket, User
+from ..tickets.queries import logged_in_month
 from . import tree
 
 
@@ -44,6 +45,7 @@ class Rollup:
     region: Region
     path: list[Region]
     rows: list[Row]
+    month_args: dict[str, str]  # the queue's filter of this month's tickets, for the "this month" figures
 
     @property
     def total(self) -> Row:
@@ -107,4 +109,4 @@ def rollup(region: Region, now: datetime, zone: str) -> Rollup:
         members = select(Office.id.label("office_id"), Office.id.label("key")).where(Office.region_id == region.id)
         figures = _figures(members, now, start)
         rows += [Row("office", o.code, o.name, **figures.get(o.id, {})) for o in offices]
-    return Rollup(region, tree.ancestors(region.id), rows)
+    return Rollup(region, tree.ancestors(region.id), rows, logged_in_month(start.strftime("%Y-%m")))

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from flask_babel import gettext as _
 
 from ..domain import label
+from ..models import Office
 from ..sla.messages import clock_label
 from .queries import QueueFilters
 
@@ -22,7 +23,8 @@ class Chip:
     without: dict[str, str]  # the queue's arguments with this filter taken off
 
 
-def chips(f: QueueFilters) -> list[Chip]:
+def chips(f: QueueFilters, offered: list[Office]) -> list[Chip]:
+    """``offered``: the offices of the page's office select (shown when there are two or more)."""
     args = f.as_args()
     out: list[Chip] = []
 
@@ -31,6 +33,8 @@ def chips(f: QueueFilters) -> list[Chip]:
         if kept:
             out.append(Chip(text, value, kept, {k: v for k, v in args.items() if k not in names}))
 
+    if f.office and (len(offered) < 2 or f.office.id not in {o.id for o in offered}):
+        add(_("Office"), f"{f.office.code} {f.office.name}", "office")  # one the select does not offer
     if f.region:
         add(_("Region"), f"{f.region.code} {f.region.name}", "region")
     if f.created_from or f.created_to:

@@ -40,13 +40,14 @@ def home():
     now = clock.now()
     zone = user_timezone(current_user)
     logged, waiting = dash.clerk_today(current_user, now, zone)
-    overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone)
     from ..regions.dashboard import regions_of
 
-    regions = regions_of(current_user) if overview else []
+    regions = regions_of(current_user) if current_user.role != Role.CLERK else []
     # An admin of a network with regions starts from its top regions, not a line per office of thousands.
-    offices = dash.offices_side_by_side(current_user, now, zone, overview) \
-        if current_user.role == Role.ADMIN and not regions else []
+    side_by_side = current_user.role == Role.ADMIN and not regions
+    overview = None if current_user.role == Role.CLERK else dash.overview(current_user, now, zone,
+                                                                           by_office=side_by_side)
+    offices = dash.offices_side_by_side(current_user, now, zone, overview) if side_by_side else []
     weeks = overview.weeks if overview else []
     top = max([1, *[c + e for _w, c, e in weeks]])
     from ..dashboard.casework import casework
@@ -69,9 +70,10 @@ def queue():
     now = clock.now()
     rows, total, more = queries.queue(current_user, f, now)
     pages = max(1, -(-total // f.per_page))
+    offices = _user_offices()
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
-        filter_errors=errors, states=list(State), kinds=list(Kind), offices=_user_offices(), chips=chips(f),
+        filter_errors=errors, states=list(State), kinds=list(Kind), offices=offices, chips=chips(f, offices),
         categories=list(Category), channels=list(Channel),
         show_customer=sees_customer_names(current_user),
         clocks={t.id: sla_status.current(t, now) for t in rows},  # one query for all (selectin)
