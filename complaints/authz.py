@@ -98,12 +98,26 @@ def in_scope(column: ColumnElement, user: User) -> ColumnElement[bool]:
     return column.in_(office_scope(user))
 
 
-def regions_covered(user: User) -> Select:
-    """The ids of the regions a user covers whole: those assigned to them and every region below."""
+def regions_below_assignments(user: User) -> Select:
+    """The ids of the regions a user is assigned to and of every region below them."""
     from .models import RegionLink, user_regions
 
     return (select(RegionLink.descendant_id).join(user_regions, user_regions.c.region_id == RegionLink.ancestor_id)
             .where(user_regions.c.user_id == user.id))
+
+
+def regions_covered(user: User) -> Select:
+    """The ids of the regions a user covers whole: those below their assignments, and any region with
+    offices every one of which they cover (assigned office by office), the rule of ``covers_unit``."""
+    from sqlalchemy.orm import aliased
+
+    from .models import Office, Region, RegionLink
+
+    link, office = aliased(RegionLink), aliased(Office)
+    below = (select(literal(1)).select_from(link).join(office, office.region_id == link.descendant_id)
+             .where(link.ancestor_id == Region.id))
+    whole = select(Region.id).where(below.exists(), ~below.where(office.id.not_in(office_scope(user))).exists())
+    return union(regions_below_assignments(user), whole)
 
 
 def covers_unit(user: User, unit: Unit) -> bool:
@@ -122,7 +136,7 @@ def covers_unit(user: User, unit: Unit) -> bool:
         return can_access_office(user, unit.id)
     ids = unit.office_ids()
     outside = exists().where(Office.id.in_(ids), Office.id.not_in(office_scope(user)))
-    assigned = literal(unit.id).in_(regions_covered(user))
+    assigned = literal(unit.id).in_(regions_below_assignments(user))
     return bool(db.session.scalar(select(and_(~outside, or_(exists().where(Office.id.in_(ids)), assigned)))))
 
 

@@ -294,12 +294,18 @@ def test_a_region_supervisor_gets_the_breach_reminders_of_offices_below(shanghai
     assert "sup.b@example.com" not in emails
 
 
-def test_the_dashboard_starts_region_people_from_their_regions(shanghai, world, login):
+def test_the_dashboard_starts_region_people_from_their_regions(shanghai, world, login, api):
     city = login(shanghai["city"]).get("/").text
     assert "/regions/SH" in city
     admin = login(world.admin).get("/").text
     assert "/regions/SH" in admin and "/regions/BJ" in admin
-    assert "/regions/SH" not in login(world.sup_a).get("/").text  # assigned office by office
+    # Assigned office by office: the district whose only office is theirs, not the city.
+    sup_a = login(world.sup_a).get("/").text
+    assert 'href="/regions/SH-XH"' in sup_a and 'href="/regions/SH"' not in sup_a
+    listed = login(world.sup_a).get("/regions").text
+    assert 'href="/regions/SH-XH"' in listed and 'href="/regions/SH"' not in listed
+    assert login(world.sup_a).get("/regions/SH-XH").status_code == 200
+    assert {r["code"] for r in api(world.sup_a).get("/regions").get_json()["regions"]} == {"SH-XH"}
 
 
 def test_two_crossed_moves_at_once_never_make_a_loop(app, world, api, backend):

@@ -24,7 +24,7 @@ def _region_dict(r: Region, parent: str | None, offices: dict[int, int]) -> dict
 
 @bp.get("/regions")
 def list_regions():
-    """Every region for an admin; for a supervisor the regions assigned and those below them."""
+    """Every region for an admin; for a supervisor those they cover whole (authz.regions_covered)."""
     user = api_user()
     if user.role == Role.CLERK:
         raise Forbidden(_("Only supervisors and administrators read the region tree."))

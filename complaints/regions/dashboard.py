@@ -9,9 +9,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 
-from ..authz import covers_unit, is_admin
+from ..authz import covers_unit, is_admin, regions_covered
 from ..dashboard.queries import month_start
 from ..domain import OPEN_STATES, Channel, Kind, Verdict
 from ..extensions import db
@@ -63,10 +63,14 @@ def may_see_region(user: User, region: Region) -> bool:
 
 
 def regions_of(user: User) -> list[Region]:
-    """The regions a user may open: the top of the tree for an admin, else those assigned."""
+    """The regions a user starts from: the top of the tree for an admin, else the highest regions they
+    cover whole (assigned, or every office of it covered one by one)."""
     if is_admin(user):
         return list(db.session.scalars(select(Region).where(Region.parent_id.is_(None)).order_by(Region.code)))
-    return list(user.regions)
+    covered = regions_covered(user).subquery()
+    ids = select(covered.c[0])
+    return list(db.session.scalars(select(Region).where(
+        Region.id.in_(ids), or_(Region.parent_id.is_(None), Region.parent_id.not_in(ids))).order_by(Region.code)))
 
 
 def _figures(members: Select, now: datetime, month_start: datetime) -> dict[int, dict[str, int]]:
