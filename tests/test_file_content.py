@@ -6,6 +6,7 @@ Every hostile file is built here, in the test, so no binary fixture is committed
 from __future__ import annotations
 
 import io
+import random
 import warnings
 from pathlib import Path
 
@@ -294,6 +295,52 @@ def test_pdf_names_split_across_chunks_are_found(tmp_path: Path, name: bytes) ->
             assert pdf_has_script(path, chunk_size=chunk_size), (chunk_size, pad)
     assert pdf_has_script(write(tmp_path, "y.pdf", b"%PDF-1.7\n" + name), chunk_size=4)
     assert not pdf_has_script(write(tmp_path, "z.pdf", b"%PDF-1.7\n" + name + b"X "), chunk_size=4)
+
+
+def _object_stream_pdf(objects: bytes, *, raw: bytes | None = None) -> bytes:
+    """A PDF 1.5 file whose dictionaries sit in a Flate-compressed object stream (as most writers
+    save them today): nothing of them shows in the raw bytes."""
+    import zlib
+
+    packed = zlib.compress(objects) if raw is None else raw
+    return (b"%PDF-1.7\n5 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length "
+            + str(len(packed)).encode() + b" >>\nstream\n" + packed + b"\nendstream\nendobj\n%%EOF\n")
+
+
+@pytest.mark.parametrize(
+    ("objects", "flagged"),
+    [
+        (b"1 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (app.alert\\(1\\)) >> >>", True),
+        (b"1 0 << /Type /Catalog /Names << /J#61vaScript 3 0 R >> >>", True),  # escaped, and compressed
+        (b"1 0 << /Type /Catalog /Pages 2 0 R /Lang (zh-CN) >>", False),
+    ],
+)
+def test_pdf_script_names_inside_compressed_object_streams(tmp_path: Path, objects: bytes, flagged: bool) -> None:
+    pdf = _object_stream_pdf(objects)
+    assert b"JavaScript" not in pdf and b"Catalog" not in pdf  # invisible to a scan of the raw bytes
+    assert pdf_has_script(write(tmp_path, "x.pdf", pdf)) is flagged
+
+
+def test_a_damaged_or_bombed_stream_is_judged_safely(tmp_path: Path, monkeypatch) -> None:
+    import zlib
+
+    from complaints.files import content
+
+    noise = random.Random(13).randbytes(20_000)  # does not compress
+    script = zlib.compress(b"1 0 << /S /JavaScript /JS (x) >>" + noise)
+    # Cut off mid-stream: what inflates before the damage is still read.
+    assert pdf_has_script(write(tmp_path, "cut.pdf", _object_stream_pdf(b"", raw=script[:len(script) // 2])))
+    # A stream that inflates past the limit is not inflated further and the file is flagged.
+    monkeypatch.setattr(content, "_INFLATE_LIMIT", 1 << 20)
+    bomb = zlib.compress(b"0" * (2 << 20), 9)
+    assert len(bomb) < 10_000
+    assert pdf_has_script(write(tmp_path, "bomb.pdf", _object_stream_pdf(b"", raw=bomb)))
+    small = zlib.compress(b"0" * (512 << 10), 9)
+    assert not pdf_has_script(write(tmp_path, "ok.pdf", _object_stream_pdf(b"", raw=small)))
+    # A scan's picture is not inflated at all, however large: most of a scanned letter's bytes.
+    picture = _object_stream_pdf(b"", raw=bomb).replace(b"/Type /ObjStm /N 1 /First 4",
+                                                          b"/Type /XObject /Subtype /Image /Width 2048")
+    assert not pdf_has_script(write(tmp_path, "scan.pdf", picture))
 
 
 def test_pdf_header_must_open_the_file(tmp_path: Path, work: Path) -> None:

@@ -119,17 +119,65 @@ def _prepare_pdf(path: Path) -> Prepared:
 
 
 def pdf_has_script(path: Path, chunk_size: int = 1 << 20) -> bool:
-    """True when the raw bytes name /JavaScript, /JS or /AA (also written with #xx escapes).
-
-    A heuristic on the raw file, read in overlapping chunks: names inside compressed object
-    streams are not seen, so False does not prove a PDF harmless.
+    """True when the PDF names /JavaScript, /JS or /AA (also written with #xx escapes), in its raw
+    bytes or inside its Flate-compressed streams (object streams hide whole dictionaries since
+    PDF 1.5). A heuristic, not a parser: a name in a page's content stream flags the file too (it
+    is then offered for download only, the safe side), and False does not prove a PDF harmless.
     """
-    for name in _pdf_names(path, chunk_size):
-        if _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name) in _SCRIPT_NAMES:
-            return True
-    return False
+    if any(_is_script_name(name) for name in _pdf_names(path, chunk_size)):
+        return True
+    try:
+        return any(_is_script_name(m.group(1)) for data in _inflated_streams(path) for m in _NAME.finditer(data))
+    except _TooMuch:
+        return True  # more to inflate than any letter or receipt needs: treated as suspect
 
 
+def _is_script_name(name: bytes) -> bool:
+    return _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), name) in _SCRIPT_NAMES
+
+
+# Decompressed bytes read per file at most: a "zip bomb" of a stream stops here, and the file is flagged.
+_INFLATE_LIMIT = 64 << 20
+_STREAM = re.compile(rb"stream\r?\n")
+_PICTURE_OR_FONT = re.compile(rb"/Subtype\s*/Image\b|/Length1\b|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
+
+
+class _TooMuch(Exception):
+    pass
+
+
+def _inflated_streams(path: Path) -> Iterator[bytes]:
+    """The decompressed content of each zlib (FlateDecode) stream of the file, in turn."""
+    import mmap
+    import zlib
+
+    if path.stat().st_size == 0:
+        return
+    budget = _INFLATE_LIMIT
+    with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
+        for match in _STREAM.finditer(data):
+            start = match.end()
+            if data[start:start + 1] != b"\x78":  # not a zlib header: a JPEG, plain text
+                continue
+            # The stream's dictionary (since its "obj"): images and embedded fonts are skipped, being
+            # most of a scan's bytes and never where a script is named.
+            header = data[max(0, match.start() - 4096):match.start()]
+            header = header[header.rfind(b"obj") + 1:]
+            if _PICTURE_OR_FONT.search(header):
+                continue
+            end = data.find(b"endstream", start)
+            end = len(data) if end < 0 else end
+            inflater = zlib.decompressobj()
+            out = bytearray()
+            try:
+                for at in range(start, end, 1 << 16):
+                    out += inflater.decompress(data[at:min(at + (1 << 16), end)], budget - len(out) + 1)
+                    if len(out) > budget:
+                        raise _TooMuch
+            except zlib.error:
+                pass  # a damaged stream: judge what came out of it
+            budget -= len(out)
+            yield bytes(out)
 def _pdf_names(path: Path, chunk_size: int) -> Iterator[bytes]:
     tail = b""
     with path.open("rb") as f:
