@@ -358,7 +358,7 @@ def test_a_request_over_the_upload_limit_is_413_not_500(world, api, login, make_
     assert_nothing_stored(app)
 
 
-def test_a_ticket_holds_a_limited_number_of_files(world, api, make_ticket, app, en):
+def test_a_ticket_holds_a_limited_number_of_files(world, api, login, make_ticket, app, en):
     app.config["ATTACHMENTS_PER_TICKET"] = 2
     ticket = make_ticket()
     clerk = api(world.clerk_a)
@@ -367,6 +367,13 @@ def test_a_ticket_holds_a_limited_number_of_files(world, api, make_ticket, app, 
     third = upload(clerk, ticket.ref, png(), "3.png")
     assert third.status_code == 422 and "at most 2 files" in third.get_json()["fields"]["file"]
     assert attachment_rows() == 2 and operations.orphans() == ([], [])
+    # An admin redacts one (its bytes are removed): the clerk may put the right file in its place.
+    first = ticket_json(clerk, ticket.ref)["attachments"][0]
+    url = f"/tickets/{ticket.ref}/attachments/{first['id']}/redact"
+    assert login(world.admin).post(url, data={"reason": "身份证件"}).status_code == 302
+    assert upload(clerk, ticket.ref, png(), "3.png").status_code == 201
+    assert upload(clerk, ticket.ref, png(), "4.png").status_code == 422
+    assert attachment_rows() == 3
 
 
 # -- scope ----------------------------------------------------------------------------------------

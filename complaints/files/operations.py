@@ -53,7 +53,9 @@ def attach(ticket: Ticket, actor: User, stream: BinaryIO, filename: str | None, 
     if not can_access_office(actor, ticket.office_id) or actor.role not in record.roles:
         raise Forbidden(_("This ticket belongs to an office you do not cover."))
     max_bytes, max_files = limits()
-    count = db.session.scalar(select(func.count()).select_from(Attachment).where(Attachment.ticket_id == ticket.id))
+    # A redacted file's bytes are gone: it leaves room for the replacement the clerk is asked for.
+    count = db.session.scalar(select(func.count()).select_from(Attachment).where(
+        Attachment.ticket_id == ticket.id, Attachment.redacted_at.is_(None)))
     if count >= max_files:
         raise InvalidInput(_("A ticket holds at most %(n)d files.", n=max_files),
                            {"file": _("A ticket holds at most %(n)d files.", n=max_files)})
