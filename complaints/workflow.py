@@ -269,6 +269,13 @@ TRANSITIONS: tuple[Transition, ...] = (
         windows={State.CLOSED: 30}, ticket_when=(CASE,),
         fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
     ),
+    # A commendation verified by mistake (the wrong clerk, praise that proved unfounded) goes back to be
+    # judged again, verified with the right clerk or rejected; within the same 30 days as a reopen.
+    Transition(
+        "withdraw_commendation", (State.CLOSED,), State.NEW, MANAGERS, label=_l("Withdraw the verification"),
+        windows={State.CLOSED: 30}, ticket_when=(COMMENDATION,),
+        fields=(Field("reason", "text", _l("Reason"), max_length=NOTE_TEXT, multiline=True),),
+    ),
     # Events that keep the state: recorded in the history like every other.
     Transition(
         "add_note", ANY_STATE, None, ALL_ROLES, label=_l("Add an internal note"), fields=(NOTE,),

@@ -123,7 +123,9 @@ def test_supervisors_verify_or_reject_clerks_cannot(world, api):
     body = r.get_json()
     assert body["state"] == "closed" and body["attributed_clerk"] == world.clerk_a2.email
     db.session.expire_all()
-    assert [e.event for e in allowed_events(t, world.sup_a, now)] == ["add_note", "contact_customer"]  # no reopen
+    # No reopen (a case's row); the commendation's own way back instead.
+    assert [e.event for e in allowed_events(t, world.sup_a, now)] == ["withdraw_commendation", "add_note",
+                                                                      "contact_customer"]
 
     other = logged(world)
     r = api(world.sup_a).post(f"/tickets/{other.ref}/events", json={"event": "reject", "version": other.version,
@@ -173,6 +175,42 @@ def test_the_card_and_the_office_page_list_verified_commendations_only(world, lo
     body = api(world.sup_a).get(f"/scorecards?office=SH-0101&month={OCT}").get_json()
     mine = next(c for c in body["clerks"] if c["clerk"] == world.clerk_a.email)
     assert mine["commendations"] == [good.ref]
+
+
+def test_a_verification_made_by_mistake_is_withdrawn_and_made_again(world, api, login):
+    """Verified for the wrong clerk: a supervisor withdraws it (with a reason, within 30 days), the clerk's
+    card loses it, and it is verified again for the right clerk; clerks may not withdraw."""
+    t = verified(world, clerk=world.clerk_a2)
+    assert card_of(OCT, world, world.clerk_a2).commendations == 1
+    sup, clerk = api(world.sup_a), api(world.clerk_a)
+    assert clerk.post(f"/tickets/{t.ref}/events", json={"event": "withdraw_commendation", "version": t.version,
+                                                        "reason": "x"}).status_code == 403
+    no_reason = sup.post(f"/tickets/{t.ref}/events", json={"event": "withdraw_commendation", "version": t.version})
+    assert no_reason.status_code == 422 and "reason" in no_reason.get_json()["fields"]
+    r = sup.post(f"/tickets/{t.ref}/events", json={"event": "withdraw_commendation", "version": t.version,
+                                                    "reason": "表扬的是李娜的同事王芳"})
+    assert r.status_code == 200, r.get_json()
+    body = r.get_json()
+    assert (body["state"], body["attributed_clerk"]) == ("new", None)
+    assert body["history"][-1]["event"] == "withdraw_commendation"
+    db.session.expire_all()
+    assert card_of(OCT, world, world.clerk_a2).commendations == 0
+    # Verified again, on the ticket page, for the right clerk.
+    web = login(world.sup_a)
+    assert "Verify the commendation" in web.get(f"/tickets/{t.ref}").get_data(as_text=True)
+    r = web.post(f"/tickets/{t.ref}/events/verify_commendation",
+                 data={"verify_commendation-version": str(body["version"]),
+                       "verify_commendation-clerk": world.clerk_a.email})
+    assert r.status_code == 302
+    db.session.expire_all()
+    assert card_of(OCT, world, world.clerk_a).commendations == 1
+    assert card_of(OCT, world, world.clerk_a2).commendations == 0
+    # Past 30 days the verification stands.
+    later = datetime(2026, 12, 30, tzinfo=UTC)
+    assert "withdraw_commendation" not in [e.event for e in allowed_events(t, world.sup_a, later)]
+    with pytest.raises(Conflict):
+        fire_event(t, world.sup_a, "withdraw_commendation", {"reason": "太晚了"}, version=t.version, now=later)
+    db.session.rollback()
 
 
 def test_points_are_added_to_highlights_only_when_the_setting_is_on(world, login):

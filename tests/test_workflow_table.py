@@ -13,6 +13,7 @@ DESIGN_ROLES = {  # DESIGN.md's table, who may fire what
     "resolve": {"supervisor", "admin"}, "follow_up": {"clerk", "supervisor", "admin"},
     "verify_commendation": {"supervisor", "admin"},  # issue 14: commendations (表扬)
     "reopen": {"supervisor", "admin"},
+    "withdraw_commendation": {"supervisor", "admin"},  # a verification made by mistake
     # events that keep the state
     "add_note": {"clerk", "supervisor", "admin"}, "contact_customer": {"clerk", "supervisor", "admin"},
     "reassign": {"supervisor", "admin"},
@@ -33,7 +34,7 @@ def test_table_matches_the_design():
     assert {t.event: {r.value for r in t.roles} for t in TRANSITIONS} == DESIGN_ROLES
     reachable = {t.target for t in TRANSITIONS if t.target} | {t.branch.target for t in TRANSITIONS if t.branch}
     assert reachable == set(State)
-    assert BY_EVENT["reopen"].windows == {State.CLOSED: 30}
+    assert BY_EVENT["reopen"].windows == BY_EVENT["withdraw_commendation"].windows == {State.CLOSED: 30}
     # A rejected ticket is final: only notes and contacts, which keep its state.
     assert {t.event for t in events_from(State.REJECTED)} == {"add_note", "contact_customer"}
     assert {t.event: set(t.sources) for t in TRANSITIONS if t.keeps_state} == KEEP_STATE

@@ -360,6 +360,7 @@ EFFECTS: dict[str, Callable[[Ticket, dict[str, Any], datetime, User], None]] = {
     "resolve": _resolve,
     "follow_up": _follow_up,
     "reopen": _reopen,
+    "withdraw_commendation": _reopen,  # the praised clerk is no longer credited
     "add_note": _note_only,
     "contact_customer": _note_only,
     "reassign": _reassign,
