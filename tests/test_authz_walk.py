@@ -87,6 +87,8 @@ ROUTES: dict[str, tuple[str, str, dict | None, dict[str, int]]] = {
                                {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "scorecards.region_csv": ("GET", "/scorecards/region/SH-R.csv?month=2026-10", None,
                               {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
+    "scorecards.region_clerks_csv": ("GET", "/scorecards/region/SH-R/clerks.csv?month=2026-10", None,
+                                     {"anon": WEB_ANON, "sup_a": 200, "admin": 200, "other": 403}),
     "api.scorecards": ("GET", "/api/v1/scorecards?office=SH-0101&month=2026-10", None,
                        {"anon": API_ANON, "clerk_b": 403, "sup_b": 403, "other": 200}),
     # A month's compensation and appeals per office: scoped as the scorecards (clerks their own office).

@@ -276,6 +276,24 @@ def test_region_csv(tree, login):
     assert login(tree.w.clerk_a).get(f"/scorecards/region/SH-XH.csv?month={OCT}").status_code == 403
 
 
+def test_region_clerks_csv_lists_the_pages_best_and_weakest(tree, login):
+    month_of_data(tree)
+    card = regions.region_card(find_unit("SH"), OCT)
+    page = login(tree.sup_sh).get(f"/scorecards/region/SH?month={OCT}").text
+    assert f'href="/scorecards/region/SH/clerks.csv?month={OCT}"' in page
+    resp = login(tree.sup_sh).get(f"/scorecards/region/SH/clerks.csv?month={OCT}")
+    assert resp.status_code == 200
+    assert 'filename="scorecard-SH-2026-10-clerks.csv"' in resp.headers["Content-Disposition"]
+    rows = list(csv.reader(io.StringIO(resp.get_data().decode("utf-8-sig"))))
+    assert rows[0] == ["Region", "Month", "List", "Rank", "Clerk", "Email", "Office", "Office name", "Total"]
+    want = [["SH", OCT, title, str(rank), c.name, c.email, c.office_code, c.office_name, str(c.total)]
+            for title, listed in (("Best clerks", card.best), ("Weakest clerks", card.weakest))
+            for rank, c in enumerate(listed, start=1)]
+    assert rows[1:] == want and len(want) == len(card.best) + len(card.weakest) > 0
+    assert login(tree.w.sup_a).get(f"/scorecards/region/SH/clerks.csv?month={OCT}").status_code == 403
+    assert login(tree.w.clerk_a).get(f"/scorecards/region/SH-XH/clerks.csv?month={OCT}").status_code == 403
+
+
 def test_region_api(tree, api):
     month_of_data(tree)
     resp = api(tree.sup_sh).get(f"/scorecards?region=SH-XH&month={OCT}")

@@ -59,6 +59,21 @@ def region_csv(code: str):
                     headers={"Content-Disposition": f'attachment; filename="{filename}"'})
 
 
+@bp.get("/scorecards/region/<code>/clerks.csv")
+@login_required
+def region_clerks_csv(code: str):
+    """The page's best and weakest clerks, in the order shown."""
+    card = _card_for(current_user, code)
+    header = [_("Region"), _("Month"), _("List"), _("Rank"), _("Clerk"), _("Email"), _("Office"), _("Office name"),
+              _("Total")]
+    rows = ((card.unit.code, card.month, title, rank, c.name, c.email, c.office_code, c.office_name, c.total)
+            for title, listed in ((_("Best clerks"), card.best), (_("Weakest clerks"), card.weakest))
+            for rank, c in enumerate(listed, start=1))
+    filename = f"scorecard-{card.unit.code}-{card.month}-clerks.csv"
+    return Response(stream(header, rows), content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
 @bp.app_template_global()
 def region_scorecard_url(office: Office, month: str) -> str | None:
     """The scorecard page of the office's region, for the office's page, when the user may open it."""
