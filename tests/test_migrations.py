@@ -19,7 +19,7 @@ from flask import Flask, current_app
 from flask_migrate import check, downgrade, upgrade
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from complaints import create_app
 from complaints.extensions import db
@@ -311,3 +311,33 @@ def test_deadlines_get_their_tickets_office_when_upgraded(empty_app):
     downgrade(revision="0013")
     with db.engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM deadlines")).scalar_one() == 3
+
+
+def test_the_open_tickets_index_names_the_open_states_and_queries_reach_it(empty_app):
+    """0015's partial index is written with the same literals as the model's (a change of the open
+    states must change both), and a region's open-ticket count reaches it: its states are sent as
+    literals, which is what lets the planner match the index's predicate."""
+    from alembic.config import Config
+    from sqlalchemy import func, select
+
+    from complaints.models import Ticket
+    from complaints.models.ticket import OPEN_STATES_SQL, open_ticket
+
+    cfg = Config(str(resource_dir("migrations") / "alembic.ini"))
+    cfg.set_main_option("script_location", str(resource_dir("migrations")))
+    module = ScriptDirectory.from_config(cfg).get_revision("0015").module
+    assert module.OPEN == OPEN_STATES_SQL
+    upgrade()
+    stmt = select(Ticket.state, func.count()).where(Ticket.office_id.in_([1, 2]), open_ticket()).group_by(Ticket.state)
+    sql = str(stmt.compile(db.engine, compile_kwargs={"render_postcompile": True}))
+    assert "IN ('new', 'triaged', 'awaiting_customer', 'resolved')" in sql
+    assert "office_id IN (?, ?)" in sql or "office_id IN (%(" in sql  # the rest stays bound
+    if db.engine.dialect.name == "sqlite":
+        # INDEXED BY fails ("no query solution") unless the WHERE clause provably implies the index's.
+        forced = sql.replace("FROM tickets", "FROM tickets INDEXED BY ix_tickets_open_office")
+        with db.engine.connect() as conn:
+            conn.execute(text(forced.replace("?", "1")))
+            with pytest.raises(OperationalError, match="no query solution"):  # the same states as parameters
+                conn.execute(text(forced.replace("IN ('new', 'triaged', 'awaiting_customer', 'resolved')",
+                                                 "IN (:a, :b, :c, :d)").replace("?", "1")),
+                             {"a": "new", "b": "triaged", "c": "awaiting_customer", "d": "resolved"})

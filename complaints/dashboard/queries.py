@@ -10,9 +10,10 @@ from flask import current_app
 from sqlalchemy import ColumnElement, and_, exists, func, literal, or_, select, union_all
 
 from ..authz import in_scope, is_admin, mask_phone, scope_fingerprint, scoped_tickets, sees_full_phone, tel_uri
-from ..domain import CASE_KINDS, OPEN_STATES, Category, Kind, Role, State
+from ..domain import CASE_KINDS, Category, Kind, Role, State
 from ..extensions import db
 from ..models import Deadline, Office, Ticket, User
+from ..models.ticket import open_ticket
 
 WEEKS = 12
 
@@ -60,10 +61,10 @@ def overview(user: User, now: datetime, zone: str, *, by_office: bool = False) -
     day_end = datetime.combine(local.date() + timedelta(days=1), datetime.min.time(), tz)
     start = month_start(now, zone)
     o = Overview()
-    # Open tickets by state (and by office when asked) in one pass over the (state, office) index.
+    # Open tickets by state (and by office when asked), from the partial index of open tickets.
     keys = (Ticket.state, Ticket.office_id) if by_office else (Ticket.state,)
     for state, *office, n in db.session.execute(
-        scoped_tickets(select(*keys, func.count()), user).where(Ticket.state.in_(OPEN_STATES)).group_by(*keys)
+        scoped_tickets(select(*keys, func.count()), user).where(open_ticket()).group_by(*keys)
     ):
         o.by_state[State(state)] = o.by_state.get(State(state), 0) + n
         if office:

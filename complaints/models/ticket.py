@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    bindparam,
     false,
     text,
 )
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from sqlalchemy.types import TypeDecorator
 
 from ..domain import (
+    OPEN_STATES,
     Category,
     Channel,
     CompensationBasis,
@@ -43,6 +45,10 @@ from .office import Office
 from .types import UTCDateTime, utcnow
 from .user import User
 
+# The open states as SQL literals: the predicate of the partial index of open tickets, which a query
+# can only use when it names the same states as literals (see ``open_ticket``).
+OPEN_STATES_SQL = "state IN (" + ", ".join(f"'{s.value}'" for s in OPEN_STATES) + ")"
+
 
 class Ticket(db.Model):
     __tablename__ = "tickets"
@@ -60,6 +66,10 @@ class Ticket(db.Model):
         Index("ix_tickets_created", "created_at", "kind", "category"),
         Index("ix_tickets_office_created", "office_id", "created_at", "kind", "category"),
         Index("ix_tickets_state_office", "state", "office_id"),
+        # Open tickets per office: a province's thousand offices are a thousand short ranges, read from
+        # an index of the open tickets alone (a few per cent of them).
+        Index("ix_tickets_open_office", "office_id", "state",
+              postgresql_where=text(OPEN_STATES_SQL), sqlite_where=text(OPEN_STATES_SQL)),
         # A clerk's tickets logged today, and resolved tickets waiting for a follow-up (the dashboard).
         Index("ix_tickets_logged_by", "logged_by_id", "created_at"),
         Index("ix_tickets_state_resolved", "state", "resolved_at"),
@@ -303,3 +313,11 @@ class RefCounter(db.Model):
     prefix: Mapped[str] = mapped_column(String(2), primary_key=True)
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+def open_ticket() -> Any:
+    """The ticket is open, its states written into the SQL as literals: bound parameters would hide from
+    the planner (PostgreSQL's generic plans, SQLite always) that the partial index of open tickets
+    applies."""
+    return Ticket.state.in_(bindparam("open_states", list(OPEN_STATES), expanding=True, literal_execute=True,
+                                      unique=True))

@@ -13,9 +13,10 @@ from sqlalchemy import Select, func, or_, select
 
 from ..authz import covers_unit, is_admin, regions_covered
 from ..dashboard.queries import month_start
-from ..domain import OPEN_STATES, Channel, Kind, Verdict
+from ..domain import Channel, Kind, Verdict
 from ..extensions import db
 from ..models import Deadline, Office, Region, RegionLink, Ticket, User
+from ..models.ticket import open_ticket
 from ..tickets.queries import logged_in_month
 from . import tree
 
@@ -83,7 +84,7 @@ def _figures(members: Select, now: datetime, month_start: datetime) -> dict[int,
             out.setdefault(key, {})[name] = n
 
     by_key = select(m.c.key, func.count()).select_from(Ticket).join(m, m.c.office_id == Ticket.office_id)
-    put("open", by_key.where(Ticket.state.in_(OPEN_STATES)).group_by(m.c.key))
+    put("open", by_key.where(open_ticket()).group_by(m.c.key))  # the partial index of open tickets
     # The month's tickets once, counted three ways.
     for key, logged, complaints, valid in db.session.execute(
             select(m.c.key, func.count(), func.count().filter(Ticket.kind == Kind.COMPLAINT),

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from .. import clock
 from ..authz import in_scope, is_admin, sees_customer_names, user_timezone
-from ..domain import CASE_KINDS, Category, Channel, Kind, Role, State
+from ..domain import CASE_KINDS, OPEN_STATES, Category, Channel, Kind, Role, State
 from ..errors import Conflict, Forbidden, InvalidInput
 from ..extensions import db
 from ..models import Office
@@ -55,7 +55,7 @@ def home():
     work = casework(current_user, now, zone) if overview else None
     replies = dash.replies(current_user, now, zone) if overview else None
     return render_template("dashboard.html", logged=logged, waiting=waiting, overview=overview, casework=work,
-                           replies=replies, open_states=dash.OPEN_STATES, weeks=weeks, top=top, offices=offices,
+                           replies=replies, open_states=OPEN_STATES, weeks=weeks, top=top, offices=offices,
                            regions=regions)
 
 
