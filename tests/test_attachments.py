@@ -371,9 +371,13 @@ def test_a_ticket_holds_a_limited_number_of_files(world, api, login, make_ticket
     first = ticket_json(clerk, ticket.ref)["attachments"][0]
     url = f"/tickets/{ticket.ref}/attachments/{first['id']}/redact"
     assert login(world.admin).post(url, data={"reason": "身份证件"}).status_code == 302
+    page = login(world.clerk_a).get(f"/tickets/{ticket.ref}").get_data(as_text=True)
+    assert 'class="upload-form"' in page  # the ticket page offers the upload again
     assert upload(clerk, ticket.ref, png(), "3.png").status_code == 201
     assert upload(clerk, ticket.ref, png(), "4.png").status_code == 422
     assert attachment_rows() == 3
+    page = login(world.clerk_a).get(f"/tickets/{ticket.ref}").get_data(as_text=True)
+    assert 'class="upload-form"' not in page  # full again
 
 
 # -- scope ----------------------------------------------------------------------------------------

@@ -4,7 +4,7 @@ beside the clerk's highlights and, when the admin's setting says so, adding poin
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
@@ -177,9 +177,12 @@ def test_the_card_and_the_office_page_list_verified_commendations_only(world, lo
     assert mine["commendations"] == [good.ref]
 
 
-def test_a_verification_made_by_mistake_is_withdrawn_and_made_again(world, api, login):
+def test_a_verification_made_by_mistake_is_withdrawn_and_made_again(world, api, login, monkeypatch):
     """Verified for the wrong clerk: a supervisor withdraws it (with a reason, within 30 days), the clerk's
     card loses it, and it is verified again for the right clerk; clerks may not withdraw."""
+    from complaints import clock
+
+    monkeypatch.setattr(clock, "now", lambda: NOW + timedelta(days=1))  # the pages' and API's time
     t = verified(world, clerk=world.clerk_a2)
     assert card_of(OCT, world, world.clerk_a2).commendations == 1
     sup, clerk = api(world.sup_a), api(world.clerk_a)
@@ -206,7 +209,7 @@ def test_a_verification_made_by_mistake_is_withdrawn_and_made_again(world, api, 
     assert card_of(OCT, world, world.clerk_a).commendations == 1
     assert card_of(OCT, world, world.clerk_a2).commendations == 0
     # Past 30 days the verification stands.
-    later = datetime(2026, 12, 30, tzinfo=UTC)
+    later = NOW + timedelta(days=32)
     assert "withdraw_commendation" not in [e.event for e in allowed_events(t, world.sup_a, later)]
     with pytest.raises(Conflict):
         fire_event(t, world.sup_a, "withdraw_commendation", {"reason": "太晚了"}, version=t.version, now=later)

@@ -321,6 +321,37 @@ def test_pdf_script_names_inside_compressed_object_streams(tmp_path: Path, objec
     assert pdf_has_script(write(tmp_path, "x.pdf", pdf)) is flagged
 
 
+def test_compressed_script_names_are_found_however_the_stream_is_written(tmp_path: Path, monkeypatch) -> None:
+    """What a lenient reader (pdf.js) still opens must not get past the scan: a small zlib window, an
+    object stream dressed as a picture or a font, a lone CR after "stream", another filter in front."""
+    import zlib
+
+    from complaints.files import content
+
+    objects = b"1 0 << /Type /Catalog /OpenAction << /S /JavaScript /JS (x) >> >>"
+    small_window = zlib.compressobj(9, zlib.DEFLATED, 9)
+    packed = small_window.compress(objects) + small_window.flush()
+    assert packed[:1] != b"\x78"
+    cases = {
+        "window": _object_stream_pdf(b"", raw=packed),
+        "dressed": _object_stream_pdf(objects).replace(b"/N 1", b"/Subtype /Image /Length1 3 /N 1"),
+        "escaped": _object_stream_pdf(objects).replace(b"/Type /ObjStm", b"/Type /Obj#53tm /Subtype/Image"),
+        "cr": _object_stream_pdf(objects).replace(b"stream\n", b"stream\r", 1),
+        "hex": _object_stream_pdf(b"", raw=objects.hex().encode()).replace(b"/FlateDecode",
+                                                                           b"/ASCIIHexDecode"),
+    }
+    for name, pdf in cases.items():
+        assert b"JavaScript" not in pdf or name == "hex", name
+        assert pdf_has_script(write(tmp_path, f"{name}.pdf", pdf)), name
+    # Streams past any real document's count, and a file of stream openings without an end (each read
+    # once, however many there are), are judged without reading on.
+    monkeypatch.setattr(content, "_MAX_STREAMS", 50)
+    many = b"%PDF-1.7\n" + b"9 0 obj << /Length 1 >>\nstream\nx\nendstream\nendobj\n" * 60
+    assert pdf_has_script(write(tmp_path, "many.pdf", many))
+    endless = b"%PDF-1.7\n" + b"stream\n\x78\x9c" * 40
+    assert not pdf_has_script(write(tmp_path, "endless.pdf", endless))
+
+
 def test_a_damaged_or_bombed_stream_is_judged_safely(tmp_path: Path, monkeypatch) -> None:
     import zlib
 

@@ -285,6 +285,22 @@ def test_report_filters_show_on_the_queue_and_survive_its_form(october, login, m
     assert web.get(without).status_code == 200
 
 
+def test_an_office_the_select_does_not_list_stays_selected(world, login, make_ticket):
+    """A line of a region's dashboard may name an inactive office: the queue's office select lists it,
+    selected, so that the Filter button keeps it (the select would otherwise send "All")."""
+    from complaints.admin.operations import create_office
+
+    make_ticket(actor=world.clerk_b, office="SH-0102")
+    create_office("SH-0109", "徐汇第九营业部")  # two active offices besides: the select is shown
+    world.office_b.active = False
+    db.session.commit()
+    page = login(world.admin).get("/tickets?office=SH-0102").text
+    assert '<select name="office">' in page
+    assert '<option value="SH-0102" selected>' in page
+    assert _submit_filters(page)["office"] == "SH-0102"
+    assert not re.search(r'<span class="chip">[^<]*SH-0102', page)  # the select says it: no chip
+
+
 def october_world(october):  # noqa: ANN001, ANN201
     from complaints.models import User
 

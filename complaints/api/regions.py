@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import aliased
 
 from .. import clock
-from ..authz import is_admin, regions_covered, user_timezone
+from ..authz import is_admin, regions_covered
 from ..domain import Role
 from ..errors import Forbidden, InvalidInput
 from ..extensions import db
@@ -78,7 +78,7 @@ def get_region(code: str):
     region = ops.region_by_code(code)
     if not dashboard.may_see_region(user, region):
         raise Forbidden(_("You do not cover this region."))
-    r = dashboard.rollup(region, clock.now(), user_timezone(user))
+    r = dashboard.rollup(region, clock.now(), dashboard.region_zone())
 
     def row(x: dashboard.Row) -> dict:
         return {"kind": x.kind, "code": x.code, "name": x.name, "offices": x.offices, "open": x.open,

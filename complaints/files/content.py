@@ -138,35 +138,54 @@ def _is_script_name(name: bytes) -> bool:
 
 # Decompressed bytes read per file at most: a "zip bomb" of a stream stops here, and the file is flagged.
 _INFLATE_LIMIT = 64 << 20
-_STREAM = re.compile(rb"stream\r?\n")
+# More streams than any letter or receipt has: past this the file is flagged without reading on.
+_MAX_STREAMS = 20_000
+# "stream" then its end of line (a lenient reader also takes a lone CR, or spaces before it).
+_STREAM = re.compile(rb"stream[ \t]*(?:\r\n|\r|\n)")
+_OBJECT_STREAM = re.compile(rb"/Type\s*/ObjStm\b")
 _PICTURE_OR_FONT = re.compile(rb"/Subtype\s*/Image\b|/Length1\b|/Subtype\s*/(?:Type1C|CIDFontType0C|OpenType)\b")
+# Filters other than Flate, which this scan does not undo: an object stream behind one is suspect.
+_OTHER_FILTERS = re.compile(rb"/(?:ASCII85Decode|A85|ASCIIHexDecode|AHx|LZWDecode|LZW|RunLengthDecode|RL|Crypt)\b")
 
 
 class _TooMuch(Exception):
     pass
 
 
-def _inflated_streams(path: Path) -> Iterator[bytes]:
-    """The decompressed content of each zlib (FlateDecode) stream of the file, in turn."""
+def _zlib_header(two: bytes) -> bool:
+    """RFC 1950: deflate (method 8), a window of at most 32 KiB, and the check bits (any level)."""
+    return len(two) == 2 and two[0] & 0x0F == 8 and two[0] >> 4 <= 7 and ((two[0] << 8) | two[1]) % 31 == 0
+
+
+def _inflated_streams(path: Path) -> Iterator[bytes | bytearray]:
+    """The decompressed content of the file's zlib (FlateDecode) streams, in turn, pictures and fonts
+    left out; raises _TooMuch for a file that asks more than the limits allow. Each stream is read
+    once: the scan resumes after its "endstream", so hostile files cost linear time."""
     import mmap
     import zlib
 
     if path.stat().st_size == 0:
         return
-    budget = _INFLATE_LIMIT
+    budget, seen, pos = _INFLATE_LIMIT, 0, 0
     with path.open("rb") as f, mmap.mmap(f.fileno(), 0, access=mmap.ACCESS_READ) as data:
-        for match in _STREAM.finditer(data):
+        while (match := _STREAM.search(data, pos)) is not None:
+            seen += 1
+            if seen > _MAX_STREAMS:
+                raise _TooMuch
             start = match.end()
-            if data[start:start + 1] != b"\x78":  # not a zlib header: a JPEG, plain text
-                continue
-            # The stream's dictionary (since its "obj"): images and embedded fonts are skipped, being
-            # most of a scan's bytes and never where a script is named.
-            header = data[max(0, match.start() - 4096):match.start()]
-            header = header[header.rfind(b"obj") + 1:]
-            if _PICTURE_OR_FONT.search(header):
-                continue
             end = data.find(b"endstream", start)
             end = len(data) if end < 0 else end
+            pos = end + len(b"endstream")
+            # The stream's dictionary (since its "obj"), its names with #xx escapes undone.
+            header = data[max(0, match.start() - 4096):match.start()]
+            header = _HEX_ESCAPE.sub(lambda m: bytes([int(m.group(1), 16)]), header[header.rfind(b"obj") + 1:])
+            if _OBJECT_STREAM.search(header):
+                if _OTHER_FILTERS.search(header):
+                    raise _TooMuch  # dictionaries behind a filter this scan does not undo: suspect
+            elif _PICTURE_OR_FONT.search(header):
+                continue  # most of a scan's bytes, and never where a script is named
+            if not _zlib_header(data[start:start + 2]):
+                continue  # not compressed (its names were in the raw scan), or a JPEG, or damaged
             inflater = zlib.decompressobj()
             out = bytearray()
             try:
@@ -177,7 +196,9 @@ def _inflated_streams(path: Path) -> Iterator[bytes]:
             except zlib.error:
                 pass  # a damaged stream: judge what came out of it
             budget -= len(out)
-            yield bytes(out)
+            yield out
+
+
 def _pdf_names(path: Path, chunk_size: int) -> Iterator[bytes]:
     tail = b""
     with path.open("rb") as f:

@@ -47,6 +47,12 @@ def limits() -> tuple[int, int]:
     return int(cfg["ATTACHMENT_MAX_BYTES"]), int(cfg["ATTACHMENTS_PER_TICKET"])
 
 
+def room_for_another(ticket: Ticket) -> bool:
+    """Whether the ticket may take one more file (redacted ones, their bytes gone, leave room), from
+    its loaded attachments: the ticket page's test for showing the upload form."""
+    return sum(1 for a in ticket.attachments if not a.redacted) < limits()[1]
+
+
 def attach(ticket: Ticket, actor: User, stream: BinaryIO, filename: str | None, *, now: datetime) -> Attachment:
     """Add a file to the ticket's evidence, or raise (403 / 422) having stored nothing."""
     record = RECORDS["attach"]

@@ -99,6 +99,14 @@ def _figures(members: Select, now: datetime, month_start: datetime) -> dict[int,
     return out
 
 
+def region_zone() -> str:
+    """The time zone a region's "this month" is counted in: the application's, as its report and the
+    queue's date filters count (a region spans offices, perhaps of several zones)."""
+    from flask import current_app
+
+    return current_app.config["TIMEZONE"]
+
+
 def rollup(region: Region, now: datetime, zone: str) -> Rollup:
     start = month_start(now, zone)
     children = list(db.session.scalars(select(Region).where(Region.parent_id == region.id).order_by(Region.code)))

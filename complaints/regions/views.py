@@ -8,7 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import func, select
 
 from .. import clock
-from ..authz import is_admin, user_timezone
+from ..authz import is_admin
 from ..csvimport import ImportRefused, uploaded
 from ..csvsafe import stream
 from ..domain import Role
@@ -42,7 +42,7 @@ def show(code: str):
     from ..improvement.results import actions_for_offices
 
     now = clock.now()
-    rolled = dashboard.rollup(region, now, user_timezone(current_user))
+    rolled = dashboard.rollup(region, now, dashboard.region_zone())
     return render_template("regions/show.html", r=rolled, links=_links(region),
                            actions=actions_for_offices(tree.offices_below(region.id), now))
 

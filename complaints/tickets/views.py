@@ -71,6 +71,8 @@ def queue():
     rows, total, more = queries.queue(current_user, f, now)
     pages = max(1, -(-total // f.per_page))
     offices = _user_offices()
+    if f.office is not None and len(offices) > 1 and f.office not in offices:
+        offices.append(f.office)  # filtered by one the select would not list (inactive): selected in it
     return render_template(
         "tickets/queue.html", tickets=rows, total=total, more=more, filters=f, pages=pages,
         filter_errors=errors, states=list(State), kinds=list(Kind), offices=offices, chips=chips(f, offices),
@@ -244,12 +246,13 @@ def detail(ref: str):
                           **{k: v for k, v in current.items() if k in t.field_names()})
         for t in events
     }
+    from ..files.operations import room_for_another
     from ..files.views import RedactForm, UploadForm
     from .appeals import page as appeal_page
 
     return render_template("tickets/detail.html", ticket=ticket, events=events, forms=forms,
                            appeal=appeal_page(ticket, current_user, now),
-                           upload=UploadForm(),
+                           upload=UploadForm(), room_for_files=room_for_another(ticket),
                            redact=RedactForm() if current_user.role in RECORDS["redact_attachment"].roles else None,
                            clock_now=sla_status.current(ticket, now),
                            clock_due=getattr(sla_status.clocks.open_deadline(ticket), "due_at", None),
