@@ -189,16 +189,21 @@ def test_history_state_is_checked_too(empty_app):
         conn.execute(sql, {"seq": 1, "to": "new", "now": now})
 
 
+def _two_offices_one_ticket_each(conn, now: datetime) -> None:  # noqa: ANN001
+    """Offices 1 and 2 (and user 1), and tickets 1 and 2, one in each office."""
+    _fk_rows(conn)
+    conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
+                      "VALUES (2, 'SH-0102', 'y', 'Asia/Shanghai', true, :now)"), {"now": now})
+    _insert_ticket(conn, id=1, office_id=1)
+    _insert_ticket(conn, id=2, office_id=2)
+
+
 def test_search_terms_get_their_tickets_office_when_upgraded(empty_app):
     """0006 copies each ticket's office onto the search terms written before it."""
     upgrade(revision="0005")
     now = datetime.now(UTC)
     with db.engine.begin() as conn:
-        _fk_rows(conn)
-        conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
-                          "VALUES (2, 'SH-0102', 'y', 'Asia/Shanghai', true, :now)"), {"now": now})
-        _insert_ticket(conn, id=1, office_id=1)
-        _insert_ticket(conn, id=2, office_id=2)
+        _two_offices_one_ticket_each(conn, now)
         conn.execute(text("INSERT INTO search_terms (ticket_id, term) VALUES (1, '包裹'), (2, '包裹'), (2, '丢失')"))
     upgrade()
     with db.engine.connect() as conn:
@@ -290,11 +295,7 @@ def test_deadlines_get_their_tickets_office_when_upgraded(empty_app):
     upgrade(revision="0013")
     now = datetime.now(UTC)
     with db.engine.begin() as conn:
-        _fk_rows(conn)
-        conn.execute(text("INSERT INTO offices (id, code, name, timezone, active, created_at) "
-                          "VALUES (2, 'SH-0102', 'y', 'Asia/Shanghai', true, :now)"), {"now": now})
-        _insert_ticket(conn, id=1, office_id=1)
-        _insert_ticket(conn, id=2, office_id=2)
+        _two_offices_one_ticket_each(conn, now)
         for id_, ticket, clock in ((1, 1, "triage"), (2, 2, "triage"), (3, 2, "reply")):
             conn.execute(text("INSERT INTO deadlines (id, ticket_id, clock, cycle, severity, target_seconds, "
                               "escalate_seconds, always_open, started_at, consumed_seconds, next_level) "
