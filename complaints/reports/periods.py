@@ -56,6 +56,11 @@ class Period:
     def last_day(self) -> date:
         return _add_months(self.first_month, len(self.months)) - timedelta(days=1)
 
+    @property
+    def logged_args(self) -> dict[str, str]:
+        """The queue's filter of the tickets logged in the period (its first and last day)."""
+        return {"created_from": self.first_day.isoformat(), "created_to": self.last_day.isoformat()}
+
     def bounds(self, zone: str) -> tuple[datetime, datetime]:
         """The first instant of the period and the first instant after it, local midnight in ``zone``."""
         tz = ZoneInfo(zone)

@@ -156,8 +156,7 @@ def ticket_args(report: Report, column: int, filters: dict[str, str]) -> dict[st
     figures = report.columns[column]
     unit = report.unit
     return {("office" if unit.kind == "office" else "region"): unit.code,
-            "created_from": figures.period.first_day.isoformat(), "created_to": figures.period.last_day.isoformat(),
-            **filters}
+            **figures.period.logged_args, **filters}
 
 
 def as_json_value(row: Row, value: Value) -> Any:

@@ -120,11 +120,9 @@ class QueueFilters:
 def logged_in_month(month: str) -> dict[str, str]:
     """The queue's arguments for the tickets logged in ``month`` (YYYY-MM): what a "this month" figure
     links to."""
-    import calendar
+    from ..reports.periods import Period
 
-    year, number = int(month[:4]), int(month[5:7])
-    last = calendar.monthrange(year, number)[1]
-    return {"created_from": f"{month}-01", "created_to": f"{month}-{last:02d}"}
+    return Period(int(month[:4]), int(month[5:7])).logged_args
 
 
 def parse_filters(args: Any, default_per_page: int = 25) -> QueueFilters:
